@@ -1,0 +1,98 @@
+/* sb-crypto.h: keys, signatures and hashes (OpenSSL 3).
+ *
+ * Key objects are the TUF/securesystemslib ones:
+ *   {"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": "<64 hex>"}}
+ *   {"keytype": "rsa", "scheme": "rsassa-pss-sha256", "keyval": {"public": "<PEM>"}}
+ *   {"keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": "<PEM>"}}
+ *   ("ecdsa-sha2-nistp256" is also accepted as keytype, as older metadata uses it.)
+ * Signatures are lowercase hex. ecdsa signatures are DER; rsa-pss uses MGF1-SHA256 and accepts
+ * any salt length on verification (signs with salt = digest length).
+ * Verification never aborts and never reads out of bounds, whatever the input: malformed keys
+ * and signatures are ordinary failures.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  SB_KEY_TYPE_ED25519,
+  SB_KEY_TYPE_RSA,   /* rsassa-pss-sha256, 2048 to 4096 bits */
+  SB_KEY_TYPE_ECDSA, /* ecdsa-sha2-nistp256 */
+} SbKeyType;
+
+/* A public key, reference counted. */
+typedef struct _SbKey SbKey;
+SbKey *sb_key_ref (SbKey *key);
+void sb_key_unref (SbKey *key);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbKey, sb_key_unref)
+
+/* Builds a key from a TUF key object. Unknown keytype/scheme pairs are SB_ERROR_UNSUPPORTED;
+ * a malformed object or public value is SB_ERROR_PARSE. RSA keys outside 2048..4096 bits are
+ * refused. The original JSON object is kept (with unknown fields) for re-encoding. */
+SbKey *sb_key_new_from_json (JsonNode *key_object, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* The key id TUF defines: lowercase hex sha256 of the canonical JSON of the key object. */
+const char *sb_key_get_keyid (SbKey *key);
+SbKeyType sb_key_get_key_type (SbKey *key);
+/* The TUF key object (a new reference to the node the key was built from, or an equivalent). */
+JsonNode *sb_key_to_json (SbKey *key);
+
+/* Verifies @sig_hex over @data. FALSE with SB_ERROR_BAD_SIGNATURE for a wrong or malformed
+ * signature (never any other effect). */
+gboolean sb_key_verify (SbKey *key, const guint8 *data, gsize len, const char *sig_hex,
+                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* A private key that can sign. */
+typedef struct _SbSigner SbSigner;
+SbSigner *sb_signer_ref (SbSigner *signer);
+void sb_signer_unref (SbSigner *signer);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbSigner, sb_signer_unref)
+
+/* Generates a new key (rsa: 3072 bits). */
+SbSigner *sb_signer_generate (SbKeyType type, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Loads an unencrypted PKCS#8 PEM private key (as sb_signer_save writes). */
+SbSigner *sb_signer_new_from_pem (const char *pem, gsize len, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+SbSigner *sb_signer_load (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Writes the PKCS#8 PEM private key to @path with mode 0600 through sb_durable_write. */
+gboolean sb_signer_save (SbSigner *signer, const char *path, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+/* The public half as an SbKey (borrowed; lives as long as @signer). */
+SbKey *sb_signer_get_public (SbSigner *signer);
+/* Signs @data; returns the signature in lowercase hex. */
+char *sb_signer_sign (SbSigner *signer, const guint8 *data, gsize len, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
+/* Hash algorithms TUF metadata names in "hashes". */
+typedef enum {
+  SB_HASH_SHA256 = 1 << 0,
+  SB_HASH_SHA512 = 1 << 1,
+} SbHashAlgo;
+
+/* SB_HASH_SHA256 for "sha256", etc.; 0 for names this client does not compute. */
+SbHashAlgo sb_hash_algo_from_name (const char *name);
+const char *sb_hash_algo_name (SbHashAlgo algo);
+
+/* Streaming hasher computing several algorithms in one pass over the data. */
+typedef struct _SbHasher SbHasher;
+SbHasher *sb_hasher_new (guint algos);
+void sb_hasher_update (SbHasher *hasher, const void *data, gsize len);
+/* Lowercase hex digest of @algo (which must have been requested). Finishing is idempotent; no
+ * update is allowed after it. */
+const char *sb_hasher_get_hex (SbHasher *hasher, SbHashAlgo algo);
+/* A copy of the running state (to checkpoint a resumable download). */
+SbHasher *sb_hasher_copy (SbHasher *hasher);
+void sb_hasher_free (SbHasher *hasher);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbHasher, sb_hasher_free)
+
+/* One-shot lowercase hex digests. */
+char *sb_sha256_hex (const void *data, gsize len);
+char *sb_sha512_hex (const void *data, gsize len);
+
+/* Constant-time comparison of two hex digests (case-insensitive), for hash checks. */
+gboolean sb_hex_digest_equal (const char *a, const char *b);
+
+G_END_DECLS
