@@ -1,0 +1,79 @@
+/* sb-config.h: /etc/switchback/switchback.conf (GKeyFile) plus conf.d drop-ins (DESIGN §7).
+ *
+ * Every key has a documented default (data/switchback.conf lists them all). Loading refuses an
+ * unknown section or key, and a bad value, with SB_ERROR_CONFIG naming the file, the key, the line
+ * and what was expected. Drop-ins (`conf.d/ *.conf` next to the main file, in name order)
+ * override the main file key by key.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define SB_CONFIG_DEFAULT_PATH SB_SYSCONFDIR "/switchback/switchback.conf"
+
+typedef enum {
+  SB_CONFIRM_INITRAMFS, /* switchback-boot commits a trial boot itself (default) */
+  SB_CONFIRM_USERSPACE, /* the commit waits for `switchback mark-good` */
+} SbConfirmMode;
+
+typedef struct {
+  char *path; /* the main file loaded, or NULL when only defaults apply */
+
+  /* [uptane] */
+  char *director_url;  /* required for check/update */
+  char *image_url;     /* required for check/update */
+  char *director_root; /* default SB_DATADIR/switchback/director-root.json */
+  char *image_root;    /* default SB_DATADIR/switchback/image-root.json */
+  char *vehicle_id;    /* default: the primary ECU serial */
+  char *ecu_serial;    /* default: the ECU key id (filled in by the identity module) */
+  char *hardware_id;   /* default: the hostname */
+  guint poll_interval; /* seconds, default 3600 */
+  gboolean ota_ce_compat; /* default false */
+  gboolean allow_http;    /* plain http:// to non-loopback hosts; default false */
+
+  /* [tls] */
+  char *tls_ca;   /* CA bundle for the servers; default: the system store */
+  char *tls_cert; /* client certificate (mutual TLS) */
+  char *tls_key;  /* client key, must be mode 0600 */
+
+  /* [storage] */
+  char *state_dir; /* default SB_LOCALSTATEDIR/lib/switchback */
+
+  /* [slots] */
+  char *disk;   /* block device or disk image file holding the GPT */
+  char *slot_a; /* GPT partition name, default "rootfs-a" */
+  char *slot_b; /* default "rootfs-b" */
+
+  /* [ostree] */
+  char *ostree_sysroot; /* default "/" */
+  char *ostree_osname;  /* default NULL: the booted deployment's */
+  char *ostree_url;
+
+  /* [boot] */
+  char *grubenv;       /* default "/boot/efi/EFI/switchback/grubenv" */
+  guint max_tries;     /* 1..9, default 3 */
+  SbConfirmMode confirm;
+  char *cmdline_file;  /* default "/proc/cmdline" */
+} SbConfig;
+
+/* A config with every default set. */
+SbConfig *sb_config_new_defaults (void);
+
+/* Loads @path (or SB_CONFIG_DEFAULT_PATH when NULL; a missing default file means defaults)
+ * and its conf.d drop-ins over the defaults. */
+SbConfig *sb_config_load (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Parses one file's text over @config (used by load; exposed for tests). @name is used in
+ * error messages. */
+gboolean sb_config_merge_data (SbConfig *config, const char *name, const char *data, gsize len,
+                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* The effective configuration as GKeyFile text, every key included (for `switchback config`). */
+char *sb_config_to_string (SbConfig *config);
+
+void sb_config_free (SbConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbConfig, sb_config_free)
+
+G_END_DECLS
