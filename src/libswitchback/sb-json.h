@@ -30,12 +30,14 @@ JsonNode *sb_json_parse_bytes (GBytes *bytes, GError **error) G_GNUC_WARN_UNUSED
  * canonical JSON has no floats. The result is what signatures are made over. */
 GBytes *sb_json_canonical (JsonNode *node, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* Encodes @node as readable JSON (2-space indent, document key order) for files people read. */
+/* Encodes @node as readable JSON (2-space indent, document key order, ending in a newline) for
+ * files people read. The result parses back with sb_json_parse into an equal tree. */
 char *sb_json_pretty (JsonNode *node);
 
 /* Typed, strict accessors for schema checks. Each one names @key (and @what, the object being
  * read, e.g. "root.json signed") in its error, with SB_ERROR_PARSE for a missing member or a
- * wrong type. sb_json_get_int refuses doubles even when they are whole (1.0). */
+ * wrong type. sb_json_get_int refuses doubles even when they are whole (1.0), and booleans.
+ * Returned objects, arrays and strings are borrowed from @obj. */
 JsonObject *sb_json_get_object (JsonObject *obj, const char *key, const char *what,
                                 GError **error);
 JsonArray *sb_json_get_array (JsonObject *obj, const char *key, const char *what, GError **error);

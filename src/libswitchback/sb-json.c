@@ -1,0 +1,709 @@
+/* sb-json.c: a strict recursive-descent JSON parser and the OLPC canonical encoder.
+ *
+ * json-glib's own parser accepts duplicate keys (the last one wins), so two parsers could read
+ * one signed document differently. Metadata is parsed here instead, refusing anything that is
+ * not exactly one RFC 8259 value; the result is a plain json-glib tree.
+ */
+#include "config.h"
+
+#include "sb-json.h"
+#include "sb-error.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+  const guint8 *data;
+  gsize len;
+  gsize pos;
+} SbJsonParser;
+
+#define SB_JSON_PEEK(p) ((p)->pos < (p)->len ? (int) (p)->data[(p)->pos] : -1)
+
+static gboolean G_GNUC_PRINTF (3, 4)
+parse_fail (SbJsonParser *p, GError **error, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  return sb_throw (error, SB_ERROR_PARSE, "JSON at byte %" G_GSIZE_FORMAT ": %s", p->pos, msg);
+}
+
+static void
+skip_ws (SbJsonParser *p)
+{
+  while (p->pos < p->len)
+    {
+      guint8 c = p->data[p->pos];
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+        break;
+      p->pos++;
+    }
+}
+
+static JsonNode *parse_value (SbJsonParser *p, guint depth, GError **error);
+
+/* Decodes one UTF-8 sequence at p->pos, refusing overlong forms, encoded surrogates and code
+ * points past U+10FFFF (RFC 3629 §4), so every string in the tree is valid UTF-8 and sorts by
+ * code point when compared bytewise. */
+static gboolean
+take_utf8 (SbJsonParser *p, GString *out, GError **error)
+{
+  const guint8 *s = p->data + p->pos;
+  gsize avail = p->len - p->pos;
+  guint8 c = s[0];
+  gsize n;
+  gunichar cp, min;
+
+  if (c < 0x80)
+    {
+      n = 1;
+      cp = c;
+      min = 0;
+    }
+  else if (c >= 0xc2 && c <= 0xdf)
+    {
+      n = 2;
+      cp = c & 0x1f;
+      min = 0x80;
+    }
+  else if (c >= 0xe0 && c <= 0xef)
+    {
+      n = 3;
+      cp = c & 0x0f;
+      min = 0x800;
+    }
+  else if (c >= 0xf0 && c <= 0xf4)
+    {
+      n = 4;
+      cp = c & 0x07;
+      min = 0x10000;
+    }
+  else
+    return parse_fail (p, error, "invalid UTF-8 lead byte 0x%02x", c);
+
+  if (avail < n)
+    return parse_fail (p, error, "truncated UTF-8 sequence");
+  for (gsize i = 1; i < n; i++)
+    {
+      if ((s[i] & 0xc0) != 0x80)
+        return parse_fail (p, error, "invalid UTF-8 continuation byte");
+      cp = (cp << 6) | (s[i] & 0x3f);
+    }
+  if (cp < min)
+    return parse_fail (p, error, "overlong UTF-8 sequence");
+  if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    return parse_fail (p, error, "UTF-8 encodes U+%04X, which is not a scalar value", cp);
+  g_string_append_len (out, (const char *) s, (gssize) n);
+  p->pos += n;
+  return TRUE;
+}
+
+static gboolean
+take_hex4 (SbJsonParser *p, gunichar *out, GError **error)
+{
+  gunichar v = 0;
+
+  if (p->len - p->pos < 4)
+    return parse_fail (p, error, "truncated \\u escape");
+  for (int i = 0; i < 4; i++)
+    {
+      int d = g_ascii_xdigit_value ((char) p->data[p->pos + i]);
+      if (d < 0)
+        return parse_fail (p, error, "invalid hex digit in \\u escape");
+      v = (v << 4) | (gunichar) d;
+    }
+  p->pos += 4;
+  *out = v;
+  return TRUE;
+}
+
+/* Parses the \uXXXX escape whose 'u' was just consumed, pairing surrogates. */
+static gboolean
+take_unicode_escape (SbJsonParser *p, GString *out, GError **error)
+{
+  gunichar cp;
+
+  if (!take_hex4 (p, &cp, error))
+    return FALSE;
+  if (cp == 0)
+    /* A NUL would truncate the string in every C consumer while other parsers keep it. */
+    return parse_fail (p, error, "\\u0000 is not allowed in strings");
+  if (cp >= 0xdc00 && cp <= 0xdfff)
+    return parse_fail (p, error, "unpaired low surrogate \\u%04X", cp);
+  if (cp >= 0xd800 && cp <= 0xdbff)
+    {
+      gunichar lo;
+      if (p->len - p->pos < 2 || p->data[p->pos] != '\\' || p->data[p->pos + 1] != 'u')
+        return parse_fail (p, error, "unpaired high surrogate \\u%04X", cp);
+      p->pos += 2;
+      if (!take_hex4 (p, &lo, error))
+        return FALSE;
+      if (lo < 0xdc00 || lo > 0xdfff)
+        return parse_fail (p, error, "high surrogate \\u%04X not followed by a low one", cp);
+      cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+    }
+  g_string_append_unichar (out, cp);
+  return TRUE;
+}
+
+/* Parses a string starting at the opening quote. */
+static char *
+parse_string (SbJsonParser *p, GError **error)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  p->pos++; /* '"' */
+  for (;;)
+    {
+      if (p->pos >= p->len)
+        {
+          parse_fail (p, error, "unterminated string");
+          return NULL;
+        }
+      guint8 c = p->data[p->pos];
+      if (c == '"')
+        {
+          p->pos++;
+          return g_string_free (g_steal_pointer (&out), FALSE);
+        }
+      if (c < 0x20)
+        {
+          parse_fail (p, error, "unescaped control character 0x%02x in string", c);
+          return NULL;
+        }
+      if (c != '\\')
+        {
+          if (!take_utf8 (p, out, error))
+            return NULL;
+          continue;
+        }
+      p->pos++;
+      if (p->pos >= p->len)
+        {
+          parse_fail (p, error, "unterminated escape");
+          return NULL;
+        }
+      c = p->data[p->pos++];
+      switch (c)
+        {
+        case '"':
+        case '\\':
+        case '/':
+          g_string_append_c (out, (char) c);
+          break;
+        case 'b':
+          g_string_append_c (out, '\b');
+          break;
+        case 'f':
+          g_string_append_c (out, '\f');
+          break;
+        case 'n':
+          g_string_append_c (out, '\n');
+          break;
+        case 'r':
+          g_string_append_c (out, '\r');
+          break;
+        case 't':
+          g_string_append_c (out, '\t');
+          break;
+        case 'u':
+          if (!take_unicode_escape (p, out, error))
+            return NULL;
+          break;
+        default:
+          p->pos--;
+          parse_fail (p, error, "invalid escape \\%c", g_ascii_isprint (c) ? c : '?');
+          return NULL;
+        }
+    }
+}
+
+static gsize
+skip_digits (SbJsonParser *p)
+{
+  gsize start = p->pos;
+  while (p->pos < p->len && g_ascii_isdigit (p->data[p->pos]))
+    p->pos++;
+  return p->pos - start;
+}
+
+/* RFC 8259 §6 number grammar. Integers must fit int64 exactly: a rounded value would make this
+ * client and the signer disagree about a version or a length. */
+static JsonNode *
+parse_number (SbJsonParser *p, GError **error)
+{
+  gsize start = p->pos;
+  gboolean negative = FALSE, is_int = TRUE;
+
+  if (SB_JSON_PEEK (p) == '-')
+    {
+      negative = TRUE;
+      p->pos++;
+    }
+  if (SB_JSON_PEEK (p) == '0')
+    {
+      p->pos++;
+      if (g_ascii_isdigit (SB_JSON_PEEK (p)))
+        {
+          parse_fail (p, error, "leading zero in number");
+          return NULL;
+        }
+    }
+  else if (skip_digits (p) == 0)
+    {
+      parse_fail (p, error, "invalid number");
+      return NULL;
+    }
+  gsize int_end = p->pos;
+  if (SB_JSON_PEEK (p) == '.')
+    {
+      is_int = FALSE;
+      p->pos++;
+      if (skip_digits (p) == 0)
+        {
+          parse_fail (p, error, "no digits after decimal point");
+          return NULL;
+        }
+    }
+  if (SB_JSON_PEEK (p) == 'e' || SB_JSON_PEEK (p) == 'E')
+    {
+      is_int = FALSE;
+      p->pos++;
+      if (SB_JSON_PEEK (p) == '+' || SB_JSON_PEEK (p) == '-')
+        p->pos++;
+      if (skip_digits (p) == 0)
+        {
+          parse_fail (p, error, "no digits in exponent");
+          return NULL;
+        }
+    }
+
+  if (is_int)
+    {
+      /* Accumulate as a negative number so that INT64_MIN is representable. */
+      gint64 v = 0;
+      for (gsize i = start + (negative ? 1 : 0); i < int_end; i++)
+        {
+          int d = p->data[i] - '0';
+          if (v < (G_MININT64 + d) / 10 || (!negative && v * 10 - d == G_MININT64))
+            {
+              p->pos = start;
+              parse_fail (p, error, "integer does not fit in 64 bits");
+              return NULL;
+            }
+          v = v * 10 - d;
+        }
+      return json_node_init_int (json_node_alloc (), negative ? v : -v);
+    }
+
+  g_autofree char *text = g_strndup ((const char *) p->data + start, p->pos - start);
+  double d = g_ascii_strtod (text, NULL);
+  if (isinf (d) || isnan (d))
+    {
+      p->pos = start;
+      parse_fail (p, error, "number out of range");
+      return NULL;
+    }
+  return json_node_init_double (json_node_alloc (), d);
+}
+
+static JsonNode *
+parse_object (SbJsonParser *p, guint depth, GError **error)
+{
+  g_autoptr (JsonObject) obj = json_object_new ();
+
+  p->pos++; /* '{' */
+  skip_ws (p);
+  if (SB_JSON_PEEK (p) == '}')
+    {
+      p->pos++;
+      return json_node_init_object (json_node_alloc (), obj);
+    }
+  for (;;)
+    {
+      skip_ws (p);
+      if (SB_JSON_PEEK (p) != '"')
+        {
+          parse_fail (p, error, "expected a string key");
+          return NULL;
+        }
+      gsize key_pos = p->pos;
+      g_autofree char *key = parse_string (p, error);
+      if (key == NULL)
+        return NULL;
+      if (json_object_has_member (obj, key))
+        {
+          /* Parsers differ on which duplicate wins; refusing leaves nothing to disagree on. */
+          p->pos = key_pos;
+          parse_fail (p, error, "duplicate key \"%s\"", key);
+          return NULL;
+        }
+      skip_ws (p);
+      if (SB_JSON_PEEK (p) != ':')
+        {
+          parse_fail (p, error, "expected ':' after key");
+          return NULL;
+        }
+      p->pos++;
+      JsonNode *value = parse_value (p, depth, error);
+      if (value == NULL)
+        return NULL;
+      json_object_set_member (obj, key, value);
+      skip_ws (p);
+      int c = SB_JSON_PEEK (p);
+      p->pos++;
+      if (c == '}')
+        return json_node_init_object (json_node_alloc (), obj);
+      if (c != ',')
+        {
+          p->pos--;
+          parse_fail (p, error, "expected ',' or '}' in object");
+          return NULL;
+        }
+    }
+}
+
+static JsonNode *
+parse_array (SbJsonParser *p, guint depth, GError **error)
+{
+  g_autoptr (JsonArray) arr = json_array_new ();
+
+  p->pos++; /* '[' */
+  skip_ws (p);
+  if (SB_JSON_PEEK (p) == ']')
+    {
+      p->pos++;
+      return json_node_init_array (json_node_alloc (), arr);
+    }
+  for (;;)
+    {
+      JsonNode *value = parse_value (p, depth, error);
+      if (value == NULL)
+        return NULL;
+      json_array_add_element (arr, value);
+      skip_ws (p);
+      int c = SB_JSON_PEEK (p);
+      p->pos++;
+      if (c == ']')
+        return json_node_init_array (json_node_alloc (), arr);
+      if (c != ',')
+        {
+          p->pos--;
+          parse_fail (p, error, "expected ',' or ']' in array");
+          return NULL;
+        }
+    }
+}
+
+static gboolean
+take_literal (SbJsonParser *p, const char *word)
+{
+  gsize n = strlen (word);
+  if (p->len - p->pos < n || memcmp (p->data + p->pos, word, n) != 0)
+    return FALSE;
+  p->pos += n;
+  return TRUE;
+}
+
+/* @depth counts the arrays and objects enclosing this value; the bound keeps the recursion (and
+ * so the stack) small whatever the input. */
+static JsonNode *
+parse_value (SbJsonParser *p, guint depth, GError **error)
+{
+  skip_ws (p);
+  int c = SB_JSON_PEEK (p);
+  switch (c)
+    {
+    case -1:
+      parse_fail (p, error, "unexpected end of input");
+      return NULL;
+    case '{':
+    case '[':
+      if (depth >= SB_JSON_MAX_DEPTH)
+        {
+          parse_fail (p, error, "nesting deeper than %d", SB_JSON_MAX_DEPTH);
+          return NULL;
+        }
+      return c == '{' ? parse_object (p, depth + 1, error) : parse_array (p, depth + 1, error);
+    case '"':
+      {
+        char *s = parse_string (p, error);
+        if (s == NULL)
+          return NULL;
+        JsonNode *node = json_node_init_string (json_node_alloc (), s);
+        g_free (s);
+        return node;
+      }
+    case 't':
+      if (take_literal (p, "true"))
+        return json_node_init_boolean (json_node_alloc (), TRUE);
+      break;
+    case 'f':
+      if (take_literal (p, "false"))
+        return json_node_init_boolean (json_node_alloc (), FALSE);
+      break;
+    case 'n':
+      if (take_literal (p, "null"))
+        return json_node_init_null (json_node_alloc ());
+      break;
+    default:
+      if (c == '-' || g_ascii_isdigit (c))
+        return parse_number (p, error);
+      break;
+    }
+  /* NaN, Infinity, single quotes, bare words: none is JSON. */
+  parse_fail (p, error, "unexpected character '%c'", g_ascii_isprint (c) ? c : '?');
+  return NULL;
+}
+
+JsonNode *
+sb_json_parse (const guint8 *data, gsize len, GError **error)
+{
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+
+  SbJsonParser p = { data, len, 0 };
+  g_autoptr (JsonNode) root = parse_value (&p, 0, error);
+  if (root == NULL)
+    return NULL;
+  skip_ws (&p);
+  if (p.pos != p.len)
+    {
+      parse_fail (&p, error, "trailing data after the JSON value");
+      return NULL;
+    }
+  return g_steal_pointer (&root);
+}
+
+JsonNode *
+sb_json_parse_bytes (GBytes *bytes, GError **error)
+{
+  g_return_val_if_fail (bytes != NULL, NULL);
+
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  return sb_json_parse (data, len, error);
+}
+
+/* securesystemslib's _canonical_string_encoder: only '"' and '\\' are escaped; everything
+ * else, control characters included, is copied verbatim. */
+static gboolean
+canonical_string (GString *out, const char *s, GError **error)
+{
+  if (!g_utf8_validate (s, -1, NULL))
+    return sb_throw (error, SB_ERROR_PARSE, "canonical JSON: string is not valid UTF-8");
+  g_string_append_c (out, '"');
+  for (const char *c = s; *c != '\0'; c++)
+    {
+      if (*c == '"' || *c == '\\')
+        g_string_append_c (out, '\\');
+      g_string_append_c (out, *c);
+    }
+  g_string_append_c (out, '"');
+  return TRUE;
+}
+
+static int
+compare_keys (gconstpointer a, gconstpointer b)
+{
+  /* strcmp compares as unsigned char: UTF-8 byte order is code point order, which is the
+   * order Python's sorted() gives the keys. */
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static gboolean
+canonical_node (GString *out, JsonNode *node, guint depth, GError **error)
+{
+  /* Trees built in code are not depth-checked by the parser; keep the recursion bounded. */
+  if (depth > SB_JSON_MAX_DEPTH)
+    return sb_throw (error, SB_ERROR_PARSE, "canonical JSON: nesting deeper than %d",
+                     SB_JSON_MAX_DEPTH);
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_NULL:
+      g_string_append (out, "null");
+      return TRUE;
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *arr = json_node_get_array (node);
+        guint n = json_array_get_length (arr);
+        g_string_append_c (out, '[');
+        for (guint i = 0; i < n; i++)
+          {
+            if (i > 0)
+              g_string_append_c (out, ',');
+            if (!canonical_node (out, json_array_get_element (arr, i), depth + 1, error))
+              return FALSE;
+          }
+        g_string_append_c (out, ']');
+        return TRUE;
+      }
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *obj = json_node_get_object (node);
+        g_autoptr (GList) members = json_object_get_members (obj);
+        g_autoptr (GPtrArray) keys = g_ptr_array_new ();
+        for (GList *l = members; l != NULL; l = l->next)
+          g_ptr_array_add (keys, l->data);
+        g_ptr_array_sort (keys, compare_keys);
+        g_string_append_c (out, '{');
+        for (guint i = 0; i < keys->len; i++)
+          {
+            const char *key = keys->pdata[i];
+            if (i > 0)
+              g_string_append_c (out, ',');
+            if (!canonical_string (out, key, error))
+              return FALSE;
+            g_string_append_c (out, ':');
+            if (!canonical_node (out, json_object_get_member (obj, key), depth + 1, error))
+              {
+                g_prefix_error (error, "\"%s\": ", key);
+                return FALSE;
+              }
+          }
+        g_string_append_c (out, '}');
+        return TRUE;
+      }
+    case JSON_NODE_VALUE:
+      break;
+    }
+
+  GType type = json_node_get_value_type (node);
+  if (type == G_TYPE_STRING)
+    return canonical_string (out, json_node_get_string (node), error);
+  if (type == G_TYPE_BOOLEAN)
+    {
+      g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+      return TRUE;
+    }
+  if (type == G_TYPE_INT64)
+    {
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+      return TRUE;
+    }
+  if (type == G_TYPE_DOUBLE)
+    return sb_throw (error, SB_ERROR_PARSE, "canonical JSON has no floating-point numbers");
+  return sb_throw (error, SB_ERROR_PARSE, "canonical JSON: cannot encode a %s value",
+                   g_type_name (type));
+}
+
+GBytes *
+sb_json_canonical (JsonNode *node, GError **error)
+{
+  g_return_val_if_fail (node != NULL, NULL);
+
+  g_autoptr (GString) out = g_string_new (NULL);
+  if (!canonical_node (out, node, 0, error))
+    return NULL;
+  return g_string_free_to_bytes (g_steal_pointer (&out));
+}
+
+char *
+sb_json_pretty (JsonNode *node)
+{
+  g_return_val_if_fail (node != NULL, NULL);
+
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_indent (gen, 2);
+  json_generator_set_indent_char (gen, ' ');
+  json_generator_set_root (gen, node);
+  g_autofree char *text = json_generator_to_data (gen, NULL);
+  return g_strconcat (text, "\n", NULL);
+}
+
+/* Looks up @key for the typed getters: a missing member is a schema error naming both. */
+static JsonNode *
+get_member (JsonObject *obj, const char *key, const char *what, GError **error)
+{
+  JsonNode *node = json_object_get_member (obj, key);
+  if (node == NULL)
+    sb_throw (error, SB_ERROR_PARSE, "%s: missing \"%s\"", what, key);
+  return node;
+}
+
+JsonObject *
+sb_json_get_object (JsonObject *obj, const char *key, const char *what, GError **error)
+{
+  g_return_val_if_fail (obj != NULL && key != NULL && what != NULL, NULL);
+
+  JsonNode *node = get_member (obj, key, what, error);
+  if (node == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    {
+      sb_throw (error, SB_ERROR_PARSE, "%s: \"%s\" is not an object", what, key);
+      return NULL;
+    }
+  return json_node_get_object (node);
+}
+
+JsonArray *
+sb_json_get_array (JsonObject *obj, const char *key, const char *what, GError **error)
+{
+  g_return_val_if_fail (obj != NULL && key != NULL && what != NULL, NULL);
+
+  JsonNode *node = get_member (obj, key, what, error);
+  if (node == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    {
+      sb_throw (error, SB_ERROR_PARSE, "%s: \"%s\" is not an array", what, key);
+      return NULL;
+    }
+  return json_node_get_array (node);
+}
+
+const char *
+sb_json_get_string (JsonObject *obj, const char *key, const char *what, GError **error)
+{
+  g_return_val_if_fail (obj != NULL && key != NULL && what != NULL, NULL);
+
+  JsonNode *node = get_member (obj, key, what, error);
+  if (node == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    {
+      sb_throw (error, SB_ERROR_PARSE, "%s: \"%s\" is not a string", what, key);
+      return NULL;
+    }
+  return json_node_get_string (node);
+}
+
+gboolean
+sb_json_get_int (JsonObject *obj, const char *key, const char *what, gint64 *out, GError **error)
+{
+  g_return_val_if_fail (obj != NULL && key != NULL && what != NULL && out != NULL, FALSE);
+
+  JsonNode *node = get_member (obj, key, what, error);
+  if (node == NULL)
+    return FALSE;
+  if (!sb_json_node_is_int (node))
+    return sb_throw (error, SB_ERROR_PARSE, "%s: \"%s\" is not an integer", what, key);
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+gboolean
+sb_json_get_bool (JsonObject *obj, const char *key, const char *what, gboolean *out,
+                  GError **error)
+{
+  g_return_val_if_fail (obj != NULL && key != NULL && what != NULL && out != NULL, FALSE);
+
+  JsonNode *node = get_member (obj, key, what, error);
+  if (node == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return sb_throw (error, SB_ERROR_PARSE, "%s: \"%s\" is not a boolean", what, key);
+  *out = json_node_get_boolean (node);
+  return TRUE;
+}
+
+gboolean
+sb_json_node_is_int (JsonNode *node)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node)
+         && json_node_get_value_type (node) == G_TYPE_INT64;
+}
