@@ -34,14 +34,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbKey, sb_key_unref)
  * refused. The original JSON object is kept (with unknown fields) for re-encoding. */
 SbKey *sb_key_new_from_json (JsonNode *key_object, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* The key id TUF defines: lowercase hex sha256 of the canonical JSON of the key object. */
+/* The default key id: lowercase hex sha256 of the canonical JSON of the key object's keytype,
+ * scheme and keyval (securesystemslib's compute_default_keyid; other top-level fields are left
+ * out). Metadata names its keys by the ids it gives them, which need not be these; this one is
+ * for new keys (the repository tool, the ECU key). */
 const char *sb_key_get_keyid (SbKey *key);
 SbKeyType sb_key_get_key_type (SbKey *key);
 /* The TUF key object (a new reference to the node the key was built from, or an equivalent). */
 JsonNode *sb_key_to_json (SbKey *key);
 
-/* Verifies @sig_hex over @data. FALSE with SB_ERROR_BAD_SIGNATURE for a wrong or malformed
- * signature (never any other effect). */
+/* Verifies @sig_hex (hex digits of either case) over @data. FALSE with SB_ERROR_BAD_SIGNATURE
+ * for a wrong or malformed signature, including an empty or non-hex one (never any other
+ * effect). */
 gboolean sb_key_verify (SbKey *key, const guint8 *data, gsize len, const char *sig_hex,
                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
@@ -53,7 +57,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbSigner, sb_signer_unref)
 
 /* Generates a new key (rsa: 3072 bits). */
 SbSigner *sb_signer_generate (SbKeyType type, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* Loads an unencrypted PKCS#8 PEM private key (as sb_signer_save writes). */
+/* Loads an unencrypted PKCS#8 PEM private key (as sb_signer_save writes). A malformed or
+ * encrypted key is SB_ERROR_PARSE (never a passphrase prompt); a key of another type or size is
+ * SB_ERROR_UNSUPPORTED. sb_signer_load adds the file name; a missing file is
+ * SB_ERROR_NOT_FOUND. */
 SbSigner *sb_signer_new_from_pem (const char *pem, gsize len, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 SbSigner *sb_signer_load (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
