@@ -62,16 +62,35 @@ typedef struct {
 SbConfig *sb_config_new_defaults (void);
 
 /* Loads @path (or SB_CONFIG_DEFAULT_PATH when NULL; a missing default file means defaults)
- * and its conf.d drop-ins over the defaults. */
+ * and its conf.d drop-ins over the defaults. An explicitly given @path that does not exist is
+ * SB_ERROR_NOT_FOUND; anything wrong inside a file is SB_ERROR_CONFIG. After all files are merged,
+ * cross-key rules are checked: slot-a and slot-b differ, and a plain http:// URL to a host that is
+ * not loopback needs allow-http=true (DESIGN §2). */
 SbConfig *sb_config_load (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Parses one file's text over @config (used by load; exposed for tests). @name is used in
- * error messages. */
+ * error messages. Keys the text sets replace the values in @config; an empty value for a key
+ * without a fixed default (URLs, ids, TLS files, disk, osname) unsets it. On error @config is
+ * unchanged. Cross-key rules are left to sb_config_load. */
 gboolean sb_config_merge_data (SbConfig *config, const char *name, const char *data, gsize len,
                                GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* The effective configuration as GKeyFile text, every key included (for `switchback config`). */
 char *sb_config_to_string (SbConfig *config);
+
+/* A deep copy of @config. */
+SbConfig *sb_config_copy (const SbConfig *config);
+
+/* The 1-based line of @key in section @group of the GKeyFile text @data (the last one when the key
+ * is repeated, as GKeyFile keeps the last value), or of the section header itself when @key is
+ * NULL. 0 when absent. This is how load errors name the line. */
+guint sb_config_find_line (const char *data, gsize len, const char *group, const char *key);
+
+/* "initramfs" or "userspace". */
+const char *sb_confirm_mode_to_string (SbConfirmMode mode);
+
+/* The largest config file (main or drop-in) load reads. */
+#define SB_CONFIG_MAX_FILE_SIZE (1024 * 1024)
 
 void sb_config_free (SbConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbConfig, sb_config_free)
