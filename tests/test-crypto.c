@@ -531,6 +531,118 @@ test_verify_refuse_malformed_signatures (Fixture *f, gconstpointer data)
   g_assert_error (error, SB_ERROR, SB_ERROR_BAD_SIGNATURE);
 }
 
+static guint8 *
+decode_hex (const char *hex, gsize *len)
+{
+  *len = strlen (hex) / 2;
+  guint8 *out = g_malloc (*len);
+  for (gsize i = 0; i < *len; i++)
+    out[i] = (guint8) (g_ascii_xdigit_value (hex[2 * i]) << 4
+                       | g_ascii_xdigit_value (hex[2 * i + 1]));
+  return out;
+}
+
+static char *
+encode_hex (const guint8 *data, gsize len)
+{
+  GString *out = g_string_new (NULL);
+  for (gsize i = 0; i < len; i++)
+    g_string_append_printf (out, "%02x", data[i]);
+  return g_string_free (out, FALSE);
+}
+
+/* Random byte-level mutations of a valid signature: every changed signature is refused with
+ * SB_ERROR_BAD_SIGNATURE (no scheme here is malleable through OpenSSL: DER must be canonical,
+ * ed25519 S must be reduced). */
+static void
+test_verify_mutated_signatures (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SbKey) ed = load_key ("ed25519", "ed25519", ed_pub);
+  g_autoptr (SbKey) ec = load_key ("ecdsa", "ecdsa-sha2-nistp256", ec_pub_pem);
+  g_autoptr (SbKey) rsa = load_key ("rsa", "rsassa-pss-sha256", rsa_pub_pem);
+  SbKey *keys[] = { ed, ec, rsa };
+  const char *sigs[] = { ed_sig, ec_sig, rsa_sig };
+  g_autoptr (GRand) rand = g_rand_new_with_seed (4242);
+
+  for (gsize k = 0; k < G_N_ELEMENTS (keys); k++)
+    {
+      gsize len = 0;
+      g_autofree guint8 *orig = decode_hex (sigs[k], &len);
+      for (int round = 0; round < 300; round++)
+        {
+          g_autofree guint8 *buf = g_malloc (len + 2);
+          gsize n = len;
+          memcpy (buf, orig, len);
+          switch (g_rand_int_range (rand, 0, 4))
+            {
+            case 0:
+              buf[g_rand_int_range (rand, 0, (gint32) n)] ^=
+                  (guint8) g_rand_int_range (rand, 1, 256);
+              break;
+            case 1:
+              n = (gsize) g_rand_int_range (rand, 1, (gint32) n);
+              break;
+            case 2:
+              buf[n++] = (guint8) g_rand_int_range (rand, 0, 256);
+              break;
+            default:
+              buf[g_rand_int_range (rand, 0, (gint32) n)] = 0;
+              break;
+            }
+          if (n == len && memcmp (buf, orig, len) == 0)
+            continue;
+          g_autofree char *hex = encode_hex (buf, n);
+          assert_bad_signature (keys[k], kat_message, hex);
+        }
+    }
+}
+
+/* Random mutations of PEM public keys: each result is a key or a clean refusal, and a key
+ * that is accepted verifies or refuses cleanly (run under ASan, this is a small fuzzer). */
+static void
+test_key_mutated_pem (Fixture *f, gconstpointer data)
+{
+  static const struct {
+    const char *keytype, *scheme, *pem, *sig;
+  } keys[] = {
+    { "ecdsa", "ecdsa-sha2-nistp256", ec_pub_pem, ec_sig },
+    { "rsa", "rsassa-pss-sha256", rsa_pub_pem, rsa_sig },
+  };
+  static const char alphabet[] = "ABCabc019+/=-\n ";
+  g_autoptr (GRand) rand = g_rand_new_with_seed (99);
+  guint accepted = 0;
+
+  for (gsize k = 0; k < G_N_ELEMENTS (keys); k++)
+    for (int round = 0; round < 500; round++)
+      {
+        g_autofree char *pem = g_strdup (keys[k].pem);
+        gsize len = strlen (pem);
+        gsize at = (gsize) g_rand_int_range (rand, 0, (gint32) len);
+        if (g_rand_boolean (rand))
+          pem[at] = alphabet[g_rand_int_range (rand, 0, sizeof alphabet - 1)];
+        else
+          pem[at] = '\0';
+        g_autoptr (GError) error = NULL;
+        g_autoptr (JsonNode) node = key_object (keys[k].keytype, keys[k].scheme, pem);
+        g_autoptr (SbKey) key = sb_key_new_from_json (node, &error);
+        if (key == NULL)
+          {
+            g_assert_nonnull (error);
+            g_assert_true (error->domain == SB_ERROR);
+            g_assert_true (error->code == SB_ERROR_PARSE || error->code == SB_ERROR_UNSUPPORTED);
+            continue;
+          }
+        g_assert_no_error (error);
+        accepted++;
+        /* Some mutations keep the key (a truncated trailer, unused base64 bits). */
+        gboolean ok = sb_key_verify (key, (const guint8 *) kat_message, strlen (kat_message),
+                                     keys[k].sig, &error);
+        if (!ok)
+          g_assert_error (error, SB_ERROR, SB_ERROR_BAD_SIGNATURE);
+      }
+  g_assert_cmpuint (accepted, >, 0);
+}
+
 /* ---- signers ---- */
 
 static void
@@ -793,6 +905,8 @@ main (int argc, char **argv)
   ADD ("/crypto/key/refuse/bad-public-value", test_key_refuse_bad_public_values);
   ADD ("/crypto/key/refuse/rsa-size", test_key_refuse_rsa_sizes);
   ADD ("/crypto/verify/refuse-malformed-signature", test_verify_refuse_malformed_signatures);
+  ADD ("/crypto/verify/refuse-mutated-signature", test_verify_mutated_signatures);
+  ADD ("/crypto/key/mutated-pem-never-crashes", test_key_mutated_pem);
   ADD_TYPE ("/crypto/sign/round-trip/ed25519", SB_KEY_TYPE_ED25519, test_sign_round_trip);
   ADD_TYPE ("/crypto/sign/round-trip/ecdsa", SB_KEY_TYPE_ECDSA, test_sign_round_trip);
   ADD_TYPE ("/crypto/sign/round-trip/rsa", SB_KEY_TYPE_RSA, test_sign_round_trip);

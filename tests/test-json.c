@@ -130,7 +130,8 @@ test_parse_integers (Fixture *f, gconstpointer data)
 static void
 test_parse_strings (Fixture *f, gconstpointer data)
 {
-  g_autoptr (JsonNode) node = parse ("\"a\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u20AC\\ud83d\\ude00\xc3\xa9\xef\xbf\xbf\"",
+  g_autoptr (JsonNode) node = parse ("\"a\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u20AC"
+                                     "\\ud83d\\ude00\xc3\xa9\xef\xbf\xbf\"",
                                      &f->error);
   g_assert_no_error (f->error);
   const char *expected = "a\"\\/\b\f\n\r\t\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xc3\xa9\xef\xbf\xbf";
@@ -151,7 +152,8 @@ test_parse_strings (Fixture *f, gconstpointer data)
 static void
 test_parse_document_keeps_order (Fixture *f, gconstpointer data)
 {
-  const char *doc = "\n{\r\n\t\"zeta\" : 1 , \"alpha\":[ 1 ,2, {} , [ ] ],\"mid\":{\"b\":null,\"a\":true}}  ";
+  const char *doc = "\n{\r\n\t\"zeta\" : 1 , \"alpha\":[ 1 ,2, {} , [ ] ],"
+                    "\"mid\":{\"b\":null,\"a\":true}}  ";
   g_autoptr (JsonNode) root = parse (doc, &f->error);
   g_assert_no_error (f->error);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
@@ -425,7 +427,8 @@ test_canonical_golden_unicode (Fixture *f, gconstpointer data)
   /* Keys sort by code point: U+FF61 before U+1F600, although UTF-16 order would put the
    * surrogate pair of U+1F600 first. Strings escape only '"' and '\\'; control characters,
    * DEL, '/' and non-ASCII are copied verbatim. */
-  const char *doc = "{\"z\":\"a\\\"b\\\\c\\/d\\n\\t\\u0001\\u00e9\\ud83d\\ude00\\u007f\",\"\\u00e9\":1,"
+  const char *doc = "{\"z\":\"a\\\"b\\\\c\\/d\\n\\t\\u0001\\u00e9\\ud83d\\ude00\\u007f\","
+                    "\"\\u00e9\":1,"
                     "\"a\":[true,false,null,-5,{}],\"A\":[],\"\\ud83d\\ude00\":\"x\",\"\\uff61\":0,"
                     "\"\":-9223372036854775808}";
   const char *expected = "{\"\":-9223372036854775808,\"A\":[],\"a\":[true,false,null,-5,{}],"
@@ -502,6 +505,33 @@ test_canonical_refuses_doubles (Fixture *f, gconstpointer data)
       g_assert_null (bytes);
       g_assert_error (error, SB_ERROR, SB_ERROR_PARSE);
     }
+}
+
+static void
+test_canonical_key_prefixes (Fixture *f, gconstpointer data)
+{
+  /* A key sorts before every key it is a prefix of, and space (0x20) before letters. */
+  g_autoptr (JsonNode) node = parse ("{\"b\":1,\"ab\":2,\"a b\":3,\"a\":4,\"B\":5,\"_\":6}",
+                                     &f->error);
+  g_assert_no_error (f->error);
+  assert_canonical (node, "{\"B\":5,\"_\":6,\"a\":4,\"a b\":3,\"ab\":2,\"b\":1}");
+}
+
+static void
+test_canonical_refuses_deep_built_tree (Fixture *f, gconstpointer data)
+{
+  /* A tree built in code has no parser in front of it; the encoder bounds its own recursion. */
+  g_autoptr (JsonNode) root = json_node_init_array (json_node_alloc (), json_array_new ());
+  JsonArray *arr = json_node_get_array (root);
+  for (int i = 0; i < 10000; i++)
+    {
+      JsonArray *inner = json_array_new ();
+      json_array_add_array_element (arr, inner);
+      arr = inner;
+    }
+  g_autoptr (GBytes) bytes = sb_json_canonical (root, &f->error);
+  g_assert_null (bytes);
+  g_assert_error (f->error, SB_ERROR, SB_ERROR_PARSE);
 }
 
 static void
@@ -639,7 +669,9 @@ main (int argc, char **argv)
   ADD ("/json/canonical/golden-unicode-sort-and-escaping", test_canonical_golden_unicode);
   ADD ("/json/canonical/scalars", test_canonical_scalars);
   ADD ("/json/canonical/built-tree", test_canonical_built_tree);
+  ADD ("/json/canonical/key-prefixes-sort-first", test_canonical_key_prefixes);
   ADD ("/json/canonical/refuse-doubles", test_canonical_refuses_doubles);
+  ADD ("/json/canonical/refuse-deep-built-tree", test_canonical_refuses_deep_built_tree);
   ADD ("/json/canonical/refuse-invalid-utf8", test_canonical_refuses_invalid_utf8);
   ADD ("/json/pretty/round-trip", test_pretty_round_trip);
   ADD ("/json/get/typed", test_getters);

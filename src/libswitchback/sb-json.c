@@ -337,8 +337,10 @@ parse_object (SbJsonParser *p, guint depth, GError **error)
       if (json_object_has_member (obj, key))
         {
           /* Parsers differ on which duplicate wins; refusing leaves nothing to disagree on. */
+          glong shown = MIN (g_utf8_strlen (key, -1), 64);
+          g_autofree char *short_key = g_utf8_substring (key, 0, shown);
           p->pos = key_pos;
-          parse_fail (p, error, "duplicate key \"%s\"", key);
+          parse_fail (p, error, "duplicate key \"%s\"", short_key);
           return NULL;
         }
       skip_ws (p);
