@@ -794,6 +794,10 @@ test_hash_known_answers (Fixture *f, gconstpointer data)
 
   g_autoptr (SbHasher) only = sb_hasher_new (SB_HASH_SHA256);
   g_assert_cmpstr (sb_hasher_get_hex (only, SB_HASH_SHA256), ==, sha256_empty);
+  /* An algorithm that was not requested (or none) has no digest. */
+  g_assert_null (sb_hasher_get_hex (only, SB_HASH_SHA512));
+  g_assert_null (sb_hasher_get_hex (only, 0));
+  g_assert_null (sb_hasher_get_hex (h, SB_HASH_SHA256 | SB_HASH_SHA512));
 }
 
 static GBytes *
@@ -885,6 +889,8 @@ test_hex_digest_equal (Fixture *f, gconstpointer data)
   g_assert_false (sb_hex_digest_equal ("", ""));
   g_assert_false (sb_hex_digest_equal (non_hex, non_hex));
   g_assert_false (sb_hex_digest_equal ("zz", "zz"));
+  g_assert_false (sb_hex_digest_equal (sha256_abc, NULL));
+  g_assert_false (sb_hex_digest_equal (NULL, NULL));
 }
 
 int

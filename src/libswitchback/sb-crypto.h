@@ -87,8 +87,9 @@ const char *sb_hash_algo_name (SbHashAlgo algo);
 typedef struct _SbHasher SbHasher;
 SbHasher *sb_hasher_new (guint algos);
 void sb_hasher_update (SbHasher *hasher, const void *data, gsize len);
-/* Lowercase hex digest of @algo (which must have been requested). Finishing is idempotent; no
- * update is allowed after it. */
+/* Lowercase hex digest of @algo, or NULL if @algo was not requested (or is not one algorithm).
+ * The first call finishes every digest; later calls return the same strings, which live as long
+ * as @hasher. No update is allowed after it. */
 const char *sb_hasher_get_hex (SbHasher *hasher, SbHashAlgo algo);
 /* A copy of the running state (to checkpoint a resumable download). */
 SbHasher *sb_hasher_copy (SbHasher *hasher);
@@ -99,7 +100,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbHasher, sb_hasher_free)
 char *sb_sha256_hex (const void *data, gsize len);
 char *sb_sha512_hex (const void *data, gsize len);
 
-/* Constant-time comparison of two hex digests (case-insensitive), for hash checks. */
+/* Constant-time comparison of two hex digests (case-insensitive), for hash checks. FALSE if
+ * either is NULL, empty or not hex, or if their lengths differ. */
 gboolean sb_hex_digest_equal (const char *a, const char *b);
 
 G_END_DECLS
