@@ -266,6 +266,23 @@ test_assemble_verifies (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (ir, "content_type"), ==,
                    SB_INSTALLATION_REPORT_CONTENT_TYPE);
 
+  /* Text with control characters and quotes goes over the wire as valid JSON and comes back
+   * unchanged. */
+  g_autoptr (SbReport) odd = sb_report_new ("c\"1", "t", FALSE, SB_RESULT_INSTALL_FAILED,
+                                            "line one\nline \"two\"\t\\ \u00e9", NULL);
+  g_autoptr (GBytes) odd_bytes
+      = sb_manifest_assemble (f->identity, f->cfg->state_dir, &image_v1, odd, &error);
+  g_assert_no_error (error);
+  g_autoptr (JsonNode) odd_node = sb_manifest_verify (odd_bytes, key, &error);
+  g_assert_no_error (error);
+  JsonObject *odd_report = json_object_get_object_member (
+      json_object_get_object_member (
+          json_object_get_object_member (json_node_get_object (odd_node), "signed"),
+          "installation_report"),
+      "report");
+  g_assert_cmpstr (json_object_get_string_member (odd_report, "raw_report"), ==,
+                   "line one\nline \"two\"\t\\ \u00e9");
+
   /* Without a result there is no installation report. */
   g_autoptr (GBytes) plain
       = sb_manifest_assemble (f->identity, f->cfg->state_dir, &image_v1, NULL, &error);

@@ -334,7 +334,10 @@ sb_manifest_assemble (SbIdentity *identity, const char *state_dir,
       = sb_manifest_vehicle_new (identity, ecu_report, installation_report, error);
   if (manifest == NULL)
     return NULL;
-  return sb_json_canonical (manifest, error);
+  /* Not the canonical form on the wire: it leaves control characters (a newline in a
+   * description) unescaped, which is not JSON. The receiver canonicalises "signed" itself. */
+  char *text = sb_json_pretty (manifest);
+  return g_bytes_new_take (text, strlen (text));
 }
 
 /* Verification. */

@@ -75,7 +75,8 @@ JsonNode *sb_manifest_vehicle_new (SbIdentity *identity, JsonNode *ecu_report,
 
 /* One reporting cycle's manifest, ready to PUT: advances the report counter, reports
  * @installed, includes @result (the oldest queued result, or NULL), signs both levels, and
- * encodes it as canonical JSON. */
+ * encodes it as JSON (sb_json_pretty; signatures are over the canonical form of "signed", which
+ * the receiver computes). */
 GBytes *sb_manifest_assemble (SbIdentity *identity, const char *state_dir,
                               const SbInstalledImage *installed, const SbReport *result,
                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
