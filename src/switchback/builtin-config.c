@@ -1,0 +1,23 @@
+/* switchback config: prints the effective configuration, every key with its value, so that
+ * what the defaults, the main file and the drop-ins add up to is visible in one place. */
+#include "config.h"
+
+#include "sb-builtins.h"
+
+#include <stdio.h>
+
+int
+sb_builtin_config (SbCli *cli, int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- show the effective configuration");
+  if (!sb_cli_parse_options (ctx, &argc, &argv))
+    return SB_EXIT_USAGE;
+  if (argc > 1)
+    {
+      g_printerr ("switchback: config takes no arguments\n");
+      return SB_EXIT_USAGE;
+    }
+  g_autofree char *text = sb_config_to_string (cli->config);
+  fputs (text, stdout);
+  return SB_EXIT_OK;
+}
