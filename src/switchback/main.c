@@ -184,7 +184,12 @@ main (int argc, char **argv)
   if (config == NULL)
     {
       if (builtin->needs_config)
-        return sb_cli_fail (&cli, "configuration", error);
+        {
+          /* A configuration problem is a local error whatever its class (a missing file is
+           * not a failed download). */
+          (void) sb_cli_fail (&cli, "configuration", error);
+          return SB_EXIT_ERROR;
+        }
       g_printerr ("switchback: configuration: %s (using defaults)\n", error->message);
       g_clear_error (&error);
       config = sb_config_new_defaults ();
