@@ -644,6 +644,113 @@ test_getters_refuse (Fixture *f, gconstpointer data)
   g_assert_false (sb_json_node_is_int (json_object_get_member (obj, "b")));
 }
 
+static const char *const span_path[] = { "signed", "targets", NULL };
+
+static GBytes *
+span_doc (void)
+{
+  const char *doc = "{\"signatures\": [], \"signed\": {\"_type\": \"targets\", \"targets\": "
+                    "{\"z/b\": {\"length\": 2, \"custom\": {\"k\": [1, \"\\u00e9\"]}}, "
+                    "\"a\": {\"length\": 1}, \"\xc3\xa9\": {\"length\": 3}}, \"version\": 7}}";
+  return g_bytes_new (doc, strlen (doc));
+}
+
+static void
+test_span_map_canonical_matches_tree (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) doc = span_doc ();
+  g_autoptr (SbJsonSpanMap) map = NULL;
+  g_autoptr (JsonNode) lazy =
+      sb_json_parse_with_span_map (doc, span_path, NULL, NULL, &map, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (map);
+  g_autoptr (JsonNode) full = sb_json_parse_bytes (doc, &error);
+  g_assert_no_error (error);
+  g_autoptr (GBytes) a = sb_json_canonical_with_span_map (lazy, map, &error);
+  g_assert_no_error (error);
+  g_autoptr (GBytes) b = sb_json_canonical (full, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (a, b));
+  /* The tree itself holds no member of the mapped object. */
+  JsonObject *signed_obj = json_object_get_object_member (json_node_get_object (lazy), "signed");
+  JsonObject *targets = json_object_get_object_member (signed_obj, "targets");
+  g_assert_true (targets == sb_json_span_map_get_placeholder (map));
+  g_assert_cmpuint (json_object_get_size (targets), ==, 0);
+}
+
+static void
+test_span_map_lookup (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) doc = span_doc ();
+  g_autoptr (SbJsonSpanMap) map = NULL;
+  g_autoptr (JsonNode) root = sb_json_parse_with_span_map (doc, span_path, NULL, NULL, &map,
+                                                           &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (sb_json_span_map_get_size (map), ==, 3);
+  /* Sorted bytewise: "a" < "z/b" < "\xc3\xa9". */
+  g_assert_cmpstr (sb_json_span_map_get_key (map, 0), ==, "a");
+  g_assert_cmpstr (sb_json_span_map_get_key (map, 1), ==, "z/b");
+  guint i = 99;
+  g_assert_true (sb_json_span_map_find (map, "z/b", &i));
+  g_assert_cmpuint (i, ==, 1);
+  g_assert_false (sb_json_span_map_find (map, "missing", &i));
+  g_autoptr (JsonNode) v = sb_json_span_map_get_value (map, i, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (v), "length"), ==, 2);
+}
+
+static gboolean
+refuse_b (const char *key, JsonNode *value, gpointer user_data, GError **error)
+{
+  (*(guint *) user_data)++;
+  if (g_str_equal (key, "z/b"))
+    return sb_throw (error, SB_ERROR_PARSE, "no z/b here");
+  return TRUE;
+}
+
+static void
+test_span_map_refusals (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) doc = span_doc ();
+  g_autoptr (SbJsonSpanMap) map = NULL;
+  guint calls = 0;
+  g_autoptr (JsonNode) root = sb_json_parse_with_span_map (doc, span_path, refuse_b, &calls,
+                                                           &map, &error);
+  g_assert_null (root);
+  g_assert_null (map);
+  g_assert_error (error, SB_ERROR, SB_ERROR_PARSE);
+  g_assert_cmpuint (calls, ==, 1);
+  g_clear_error (&error);
+
+  const char *dup = "{\"signed\": {\"targets\": {\"x\": 1, \"y\": 2, \"x\": 3}}}";
+  g_autoptr (GBytes) dupb = g_bytes_new_static (dup, strlen (dup));
+  g_autoptr (JsonNode) r2 = sb_json_parse_with_span_map (dupb, span_path, NULL, NULL, &map,
+                                                         &error);
+  g_assert_null (r2);
+  g_assert_error (error, SB_ERROR, SB_ERROR_PARSE);
+  g_clear_error (&error);
+
+  const char *bad = "{\"signed\": {\"targets\": {\"x\": 01}}}";
+  g_autoptr (GBytes) badb = g_bytes_new_static (bad, strlen (bad));
+  g_autoptr (JsonNode) r3 = sb_json_parse_with_span_map (badb, span_path, NULL, NULL, &map,
+                                                         &error);
+  g_assert_null (r3);
+  g_assert_error (error, SB_ERROR, SB_ERROR_PARSE);
+  g_clear_error (&error);
+
+  /* No object at the path: an ordinary tree, no map. */
+  const char *none = "{\"signed\": {\"targets\": [1]}, \"targets\": {}}";
+  g_autoptr (GBytes) noneb = g_bytes_new_static (none, strlen (none));
+  g_autoptr (JsonNode) r4 = sb_json_parse_with_span_map (noneb, span_path, NULL, NULL, &map,
+                                                         &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (r4);
+  g_assert_null (map);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -675,6 +782,9 @@ main (int argc, char **argv)
   ADD ("/json/canonical/refuse-invalid-utf8", test_canonical_refuses_invalid_utf8);
   ADD ("/json/pretty/round-trip", test_pretty_round_trip);
   ADD ("/json/get/typed", test_getters);
+  ADD ("/json/span-map/canonical-matches-full-tree", test_span_map_canonical_matches_tree);
+  ADD ("/json/span-map/sorted-lookup", test_span_map_lookup);
+  ADD ("/json/span-map/refusals", test_span_map_refusals);
   ADD ("/json/get/refuse-wrong-type-or-missing", test_getters_refuse);
 #undef ADD
 

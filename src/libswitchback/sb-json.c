@@ -12,11 +12,33 @@
 #include <math.h>
 #include <string.h>
 
+
 typedef struct {
   const guint8 *data;
   gsize len;
   gsize pos;
+  /* Span-map parsing (sb_json_parse_with_span_map); span_path NULL otherwise. */
+  const char *const *span_path;
+  SbJsonMemberCheck check;
+  gpointer check_data;
+  GBytes *bytes;
+  SbJsonSpanMap *map;
 } SbJsonParser;
+
+/* One member of a span map: its key in the arena, its value as a span of the source. */
+typedef struct {
+  guint32 key_off;
+  guint32 value_len;
+  guint64 value_off;
+} SpanMember;
+
+struct _SbJsonSpanMap {
+  gint ref_count;
+  GBytes *bytes;           /* the whole source document */
+  GString *keys;           /* NUL-separated decoded keys */
+  GArray *members;         /* SpanMember, sorted by key */
+  JsonObject *placeholder; /* the empty object standing for this map in the tree (unowned) */
+};
 
 #define SB_JSON_PEEK(p) ((p)->pos < (p)->len ? (int) (p)->data[(p)->pos] : -1)
 
@@ -43,7 +65,8 @@ skip_ws (SbJsonParser *p)
     }
 }
 
-static JsonNode *parse_value (SbJsonParser *p, guint depth, GError **error);
+/* @match: how many components of p->span_path the path to this value has matched, or -1. */
+static JsonNode *parse_value (SbJsonParser *p, guint depth, int match, GError **error);
 
 /* Decodes one UTF-8 sequence at p->pos, refusing overlong forms, encoded surrogates and code
  * points past U+10FFFF (RFC 3629 §4), so every string in the tree is valid UTF-8 and sorts by
@@ -310,8 +333,10 @@ parse_number (SbJsonParser *p, GError **error)
   return json_node_init_double (json_node_alloc (), d);
 }
 
+static JsonNode *parse_span_object (SbJsonParser *p, guint depth, GError **error);
+
 static JsonNode *
-parse_object (SbJsonParser *p, guint depth, GError **error)
+parse_object (SbJsonParser *p, guint depth, int match, GError **error)
 {
   g_autoptr (JsonObject) obj = json_object_new ();
 
@@ -350,7 +375,18 @@ parse_object (SbJsonParser *p, guint depth, GError **error)
           return NULL;
         }
       p->pos++;
-      JsonNode *value = parse_value (p, depth, error);
+      int child_match = -1;
+      if (match >= 0 && p->span_path[match] != NULL && strcmp (key, p->span_path[match]) == 0)
+        child_match = match + 1;
+      JsonNode *value;
+      skip_ws (p);
+      if (child_match >= 0 && p->span_path[child_match] == NULL && SB_JSON_PEEK (p) == '{'
+          && p->map == NULL)
+        value = depth >= SB_JSON_MAX_DEPTH
+                    ? (parse_fail (p, error, "nesting deeper than %d", SB_JSON_MAX_DEPTH), NULL)
+                    : parse_span_object (p, depth + 1, error);
+      else
+        value = parse_value (p, depth, child_match, error);
       if (value == NULL)
         return NULL;
       json_object_set_member (obj, key, value);
@@ -382,7 +418,7 @@ parse_array (SbJsonParser *p, guint depth, GError **error)
     }
   for (;;)
     {
-      JsonNode *value = parse_value (p, depth, error);
+      JsonNode *value = parse_value (p, depth, -1, error);
       if (value == NULL)
         return NULL;
       json_array_add_element (arr, value);
@@ -413,7 +449,7 @@ take_literal (SbJsonParser *p, const char *word)
 /* @depth counts the arrays and objects enclosing this value; the bound keeps the recursion (and
  * so the stack) small whatever the input. */
 static JsonNode *
-parse_value (SbJsonParser *p, guint depth, GError **error)
+parse_value (SbJsonParser *p, guint depth, int match, GError **error)
 {
   skip_ws (p);
   int c = SB_JSON_PEEK (p);
@@ -429,7 +465,8 @@ parse_value (SbJsonParser *p, guint depth, GError **error)
           parse_fail (p, error, "nesting deeper than %d", SB_JSON_MAX_DEPTH);
           return NULL;
         }
-      return c == '{' ? parse_object (p, depth + 1, error) : parse_array (p, depth + 1, error);
+      return c == '{' ? parse_object (p, depth + 1, p->span_path != NULL ? match : -1, error)
+                      : parse_array (p, depth + 1, error);
     case '"':
       {
         char *s = parse_string (p, error);
@@ -461,13 +498,200 @@ parse_value (SbJsonParser *p, guint depth, GError **error)
   return NULL;
 }
 
+
+static int
+compare_span_members (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const char *keys = user_data;
+  /* Bytewise, as canonical JSON orders keys (UTF-8 byte order is code point order). */
+  return strcmp (keys + ((const SpanMember *) a)->key_off,
+                 keys + ((const SpanMember *) b)->key_off);
+}
+
+/* The object at the span path: each member is parsed with full strictness and handed to the
+ * caller's check, then dropped; only its key and the span of its value are kept. */
+static JsonNode *
+parse_span_object (SbJsonParser *p, guint depth, GError **error)
+{
+  g_autoptr (SbJsonSpanMap) map = g_new0 (SbJsonSpanMap, 1);
+  map->ref_count = 1;
+  map->bytes = g_bytes_ref (p->bytes);
+  map->keys = g_string_new (NULL);
+  map->members = g_array_new (FALSE, FALSE, sizeof (SpanMember));
+
+  p->pos++; /* '{' */
+  skip_ws (p);
+  if (SB_JSON_PEEK (p) == '}')
+    p->pos++;
+  else
+    for (;;)
+      {
+        skip_ws (p);
+        if (SB_JSON_PEEK (p) != '"')
+          {
+            parse_fail (p, error, "expected a string key");
+            return NULL;
+          }
+        g_autofree char *key = parse_string (p, error);
+        if (key == NULL)
+          return NULL;
+        skip_ws (p);
+        if (SB_JSON_PEEK (p) != ':')
+          {
+            parse_fail (p, error, "expected ':' after key");
+            return NULL;
+          }
+        p->pos++;
+        skip_ws (p);
+        gsize start = p->pos;
+        g_autoptr (JsonNode) value = parse_value (p, depth, -1, error);
+        if (value == NULL)
+          return NULL;
+        if (p->check != NULL && !p->check (key, value, p->check_data, error))
+          return NULL;
+        if (map->keys->len > G_MAXUINT32 - strlen (key) - 1 || p->pos - start > G_MAXUINT32)
+          {
+            parse_fail (p, error, "object too large");
+            return NULL;
+          }
+        SpanMember m = { (guint32) map->keys->len, (guint32) (p->pos - start), start };
+        g_string_append_len (map->keys, key, (gssize) strlen (key) + 1);
+        g_array_append_val (map->members, m);
+        skip_ws (p);
+        int c = SB_JSON_PEEK (p);
+        p->pos++;
+        if (c == '}')
+          break;
+        if (c != ',')
+          {
+            p->pos--;
+            parse_fail (p, error, "expected ',' or '}' in object");
+            return NULL;
+          }
+      }
+
+  g_array_sort_with_data (map->members, compare_span_members, map->keys->str);
+  for (guint i = 1; i < map->members->len; i++)
+    {
+      const SpanMember *a = &g_array_index (map->members, SpanMember, i - 1);
+      const SpanMember *b = &g_array_index (map->members, SpanMember, i);
+      if (strcmp (map->keys->str + a->key_off, map->keys->str + b->key_off) == 0)
+        {
+          /* Parsers differ on which duplicate wins; refusing leaves nothing to disagree on. */
+          glong shown = MIN (g_utf8_strlen (map->keys->str + b->key_off, -1), 64);
+          g_autofree char *short_key = g_utf8_substring (map->keys->str + b->key_off, 0, shown);
+          p->pos = b->value_off;
+          parse_fail (p, error, "duplicate key \"%s\"", short_key);
+          return NULL;
+        }
+    }
+
+  JsonObject *placeholder = json_object_new ();
+  map->placeholder = placeholder;
+  p->map = g_steal_pointer (&map);
+  return json_node_init_object (json_node_alloc (), placeholder);
+}
+
+JsonNode *
+sb_json_parse_with_span_map (GBytes *bytes, const char *const *span_path, SbJsonMemberCheck check,
+                             gpointer user_data, SbJsonSpanMap **out_map, GError **error)
+{
+  g_return_val_if_fail (bytes != NULL && span_path != NULL && span_path[0] != NULL, NULL);
+  g_return_val_if_fail (out_map != NULL, NULL);
+
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  SbJsonParser p = { data != NULL ? data : (const guint8 *) "", len, 0, span_path, check,
+                     user_data, bytes, NULL };
+  g_autoptr (JsonNode) root = parse_value (&p, 0, 0, error);
+  g_autoptr (SbJsonSpanMap) map = g_steal_pointer (&p.map);
+  if (root == NULL)
+    return NULL;
+  skip_ws (&p);
+  if (p.pos != p.len)
+    {
+      parse_fail (&p, error, "trailing data after the JSON value");
+      return NULL;
+    }
+  *out_map = g_steal_pointer (&map);
+  return g_steal_pointer (&root);
+}
+
+SbJsonSpanMap *
+sb_json_span_map_ref (SbJsonSpanMap *map)
+{
+  g_atomic_int_inc (&map->ref_count);
+  return map;
+}
+
+void
+sb_json_span_map_unref (SbJsonSpanMap *map)
+{
+  if (map == NULL || !g_atomic_int_dec_and_test (&map->ref_count))
+    return;
+  g_bytes_unref (map->bytes);
+  g_string_free (map->keys, TRUE);
+  g_array_unref (map->members);
+  g_free (map);
+}
+
+guint
+sb_json_span_map_get_size (SbJsonSpanMap *map)
+{
+  return map->members->len;
+}
+
+const char *
+sb_json_span_map_get_key (SbJsonSpanMap *map, guint index)
+{
+  g_return_val_if_fail (index < map->members->len, NULL);
+  return map->keys->str + g_array_index (map->members, SpanMember, index).key_off;
+}
+
+JsonNode *
+sb_json_span_map_get_value (SbJsonSpanMap *map, guint index, GError **error)
+{
+  g_return_val_if_fail (index < map->members->len, NULL);
+  const SpanMember *m = &g_array_index (map->members, SpanMember, index);
+  const guint8 *data = g_bytes_get_data (map->bytes, NULL);
+  /* The span was checked when the map was made; parsing it again yields the same value. */
+  return sb_json_parse (data + m->value_off, m->value_len, error);
+}
+
+gboolean
+sb_json_span_map_find (SbJsonSpanMap *map, const char *key, guint *out_index)
+{
+  guint lo = 0, hi = map->members->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      int c = strcmp (key, sb_json_span_map_get_key (map, mid));
+      if (c == 0)
+        {
+          *out_index = mid;
+          return TRUE;
+        }
+      if (c < 0)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  return FALSE;
+}
+
+JsonObject *
+sb_json_span_map_get_placeholder (SbJsonSpanMap *map)
+{
+  return map->placeholder;
+}
+
 JsonNode *
 sb_json_parse (const guint8 *data, gsize len, GError **error)
 {
   g_return_val_if_fail (data != NULL || len == 0, NULL);
 
   SbJsonParser p = { data, len, 0 };
-  g_autoptr (JsonNode) root = parse_value (&p, 0, error);
+  g_autoptr (JsonNode) root = parse_value (&p, 0, -1, error);
   if (root == NULL)
     return NULL;
   skip_ws (&p);
@@ -515,8 +739,10 @@ compare_keys (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
+static gboolean canonical_span_map (GString *out, SbJsonSpanMap *map, guint depth, GError **error);
+
 static gboolean
-canonical_node (GString *out, JsonNode *node, guint depth, GError **error)
+canonical_node (GString *out, JsonNode *node, SbJsonSpanMap *map, guint depth, GError **error)
 {
   /* Trees built in code are not depth-checked by the parser; keep the recursion bounded. */
   if (depth > SB_JSON_MAX_DEPTH)
@@ -536,7 +762,7 @@ canonical_node (GString *out, JsonNode *node, guint depth, GError **error)
           {
             if (i > 0)
               g_string_append_c (out, ',');
-            if (!canonical_node (out, json_array_get_element (arr, i), depth + 1, error))
+            if (!canonical_node (out, json_array_get_element (arr, i), map, depth + 1, error))
               return FALSE;
           }
         g_string_append_c (out, ']');
@@ -545,6 +771,8 @@ canonical_node (GString *out, JsonNode *node, guint depth, GError **error)
     case JSON_NODE_OBJECT:
       {
         JsonObject *obj = json_node_get_object (node);
+        if (map != NULL && obj == map->placeholder)
+          return canonical_span_map (out, map, depth, error);
         g_autoptr (GList) members = json_object_get_members (obj);
         g_autoptr (GPtrArray) keys = g_ptr_array_new ();
         for (GList *l = members; l != NULL; l = l->next)
@@ -559,7 +787,7 @@ canonical_node (GString *out, JsonNode *node, guint depth, GError **error)
             if (!canonical_string (out, key, error))
               return FALSE;
             g_string_append_c (out, ':');
-            if (!canonical_node (out, json_object_get_member (obj, key), depth + 1, error))
+            if (!canonical_node (out, json_object_get_member (obj, key), map, depth + 1, error))
               {
                 g_prefix_error (error, "\"%s\": ", key);
                 return FALSE;
@@ -591,13 +819,47 @@ canonical_node (GString *out, JsonNode *node, guint depth, GError **error)
                    g_type_name (type));
 }
 
+/* The members are already sorted by key; each value is parsed from its span for encoding and
+ * dropped again, so no tree of the whole object ever exists. */
+static gboolean
+canonical_span_map (GString *out, SbJsonSpanMap *map, guint depth, GError **error)
+{
+  g_string_append_c (out, '{');
+  for (guint i = 0; i < map->members->len; i++)
+    {
+      const char *key = sb_json_span_map_get_key (map, i);
+      if (i > 0)
+        g_string_append_c (out, ',');
+      if (!canonical_string (out, key, error))
+        return FALSE;
+      g_string_append_c (out, ':');
+      g_autoptr (JsonNode) value = sb_json_span_map_get_value (map, i, error);
+      if (value == NULL || !canonical_node (out, value, NULL, depth + 1, error))
+        {
+          g_prefix_error (error, "\"%s\": ", key);
+          return FALSE;
+        }
+    }
+  g_string_append_c (out, '}');
+  return TRUE;
+}
+
 GBytes *
 sb_json_canonical (JsonNode *node, GError **error)
 {
+  return sb_json_canonical_with_span_map (node, NULL, error);
+}
+
+GBytes *
+sb_json_canonical_with_span_map (JsonNode *node, SbJsonSpanMap *map, GError **error)
+{
   g_return_val_if_fail (node != NULL, NULL);
 
-  g_autoptr (GString) out = g_string_new (NULL);
-  if (!canonical_node (out, node, 0, error))
+  /* Canonical output is about as long as the source: reserve that much up front rather than
+   * growing (and transiently doubling) a large buffer. */
+  gsize hint = map != NULL ? g_bytes_get_size (map->bytes) : 0;
+  g_autoptr (GString) out = g_string_sized_new (hint);
+  if (!canonical_node (out, node, map, 0, error))
     return NULL;
   return g_string_free_to_bytes (g_steal_pointer (&out));
 }

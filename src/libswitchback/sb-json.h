@@ -30,6 +30,45 @@ JsonNode *sb_json_parse_bytes (GBytes *bytes, GError **error) G_GNUC_WARN_UNUSED
  * canonical JSON has no floats. The result is what signatures are made over. */
 GBytes *sb_json_canonical (JsonNode *node, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* A large JSON object kept as its members' byte spans in the source document instead of a
+ * tree: a targets role listing 100,000 targets would otherwise cost a tree node per value.
+ * Members are sorted by key (bytewise, the canonical order), so look-up is a binary search. */
+typedef struct _SbJsonSpanMap SbJsonSpanMap;
+SbJsonSpanMap *sb_json_span_map_ref (SbJsonSpanMap *map);
+void sb_json_span_map_unref (SbJsonSpanMap *map);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbJsonSpanMap, sb_json_span_map_unref)
+
+/* Checks one member of the span-mapped object while parsing: @value is a temporary tree of the
+ * member's value (do not keep it). Return FALSE with @error set to refuse the document. */
+typedef gboolean (*SbJsonMemberCheck) (const char *key, JsonNode *value, gpointer user_data,
+                                       GError **error);
+
+/* Parses @bytes exactly as strictly as sb_json_parse, except for the object found at
+ * @span_path (member names from the root, NULL-terminated, e.g. {"signed", "targets", NULL}):
+ * each of its members is parsed, passed to @check (may be NULL) and dropped, and the object
+ * appears EMPTY in the returned tree. *out_map receives its keys and value spans (and keeps a
+ * reference to @bytes), or NULL when the document has no object at @span_path. Duplicate keys
+ * in it are refused like anywhere else. */
+JsonNode *sb_json_parse_with_span_map (GBytes *bytes, const char *const *span_path,
+                                       SbJsonMemberCheck check, gpointer user_data,
+                                       SbJsonSpanMap **out_map, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+guint sb_json_span_map_get_size (SbJsonSpanMap *map);
+/* The key of member @index (0 .. size-1, in sorted order); borrowed. */
+const char *sb_json_span_map_get_key (SbJsonSpanMap *map, guint index);
+/* A new tree of member @index's value. */
+JsonNode *sb_json_span_map_get_value (SbJsonSpanMap *map, guint index, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+/* Finds @key; TRUE and its index, or FALSE. */
+gboolean sb_json_span_map_find (SbJsonSpanMap *map, const char *key, guint *out_index);
+/* The empty object that stands for the map in the parsed tree. */
+JsonObject *sb_json_span_map_get_placeholder (SbJsonSpanMap *map);
+/* Canonical JSON of @node with the object @map stands for encoded in full (its members in
+ * order), so the bytes are exactly those sb_json_canonical gives for the fully parsed tree.
+ * @map may be NULL. */
+GBytes *sb_json_canonical_with_span_map (JsonNode *node, SbJsonSpanMap *map, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
 /* Encodes @node as readable JSON (2-space indent, document key order, ending in a newline) for
  * files people read. The result parses back with sb_json_parse into an equal tree. */
 char *sb_json_pretty (JsonNode *node);
