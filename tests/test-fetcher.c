@@ -769,6 +769,10 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* The servers are on loopback: a proxy from the environment must not stand in between. */
+  const char *proxies[] = { "http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
+  for (gsize i = 0; i < G_N_ELEMENTS (proxies); i++)
+    g_unsetenv (proxies[i]);
 
 #define ADD(path, fn, data) g_test_add (path, Fixture, data, setup, fn, teardown)
   ADD ("/fetcher/get/ok", test_get_ok, NULL);

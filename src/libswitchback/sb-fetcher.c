@@ -204,8 +204,8 @@ begin_body (Transfer *t, guint64 rstart, gint64 declared, gint64 total, gboolean
       || (total >= 0 && (guint64) total > t->max_length))
     {
       abort_with (t, SB_ERROR_ENDLESS_DATA,
-                  "the server declares %" G_GUINT64_FORMAT
-                  " bytes, more than the %" G_GUINT64_FORMAT " allowed",
+                  "%" G_GUINT64_FORMAT " bytes declared, more than the %" G_GUINT64_FORMAT
+                  " allowed",
                   total >= 0 ? (guint64) total : rstart + (guint64) declared, t->max_length);
       return FALSE;
     }
