@@ -31,8 +31,9 @@ typedef struct {
   const char *client_key;
   /* Allow plain http:// to hosts other than loopback (127.0.0.0/8, ::1, localhost). */
   gboolean allow_http;
-  /* A transfer whose average speed over any window of low_speed_time seconds stays below
-   * low_speed_limit bytes per second is cut off. Both must be > 0. */
+  /* Each request is measured in consecutive windows of low_speed_time seconds from its start
+   * (connecting and waiting for headers included); a window whose average stays below
+   * low_speed_limit bytes per second cuts the transfer off. Both must be > 0. */
   guint low_speed_limit;
   guint low_speed_time;
   /* Seconds allowed for establishing a connection (TCP and TLS), > 0. */
