@@ -151,6 +151,35 @@ test_edits (Fixture *f, gconstpointer data)
   assert_env (f, "B A", "3", "3");
 }
 
+/* A block with room for SB_ORDER but not for the tries is left as it was. */
+static void
+test_full_block (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  {
+    g_autoptr (SbGrubenv) env = sb_grubenv_load (f->config->grubenv, &error);
+    g_autofree char *fill = g_strnfill (909, 'x');
+    g_assert_true (sb_grubenv_set (env, "FILL", fill, &error));
+    g_assert_true (sb_grubenv_save (env, &error));
+    g_assert_no_error (error);
+  }
+  g_autofree char *before = NULL;
+  g_assert_true (g_file_get_contents (f->config->grubenv, &before, NULL, NULL));
+  g_autoptr (SbBootchooser) bc = sb_bootchooser_open (f->config->grubenv, 3, &error);
+  g_assert_false (sb_bootchooser_stage (bc, SB_SLOT_B, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_NO_SPACE);
+  g_clear_error (&error);
+  SbBootOrder o;
+  g_assert_true (sb_bootchooser_get_order (bc, &o, &error));
+  g_assert_cmpint (o.order[0], ==, SB_SLOT_A);
+  g_assert_true (sb_bootchooser_save (bc, &error));
+  g_assert_no_error (error);
+  g_autofree char *after = NULL;
+  g_assert_true (g_file_get_contents (f->config->grubenv, &after, NULL, NULL));
+  g_assert_cmpmem (before, SB_GRUBENV_SIZE, after, SB_GRUBENV_SIZE);
+  assert_env (f, NULL, NULL, NULL);
+}
+
 /* The install side: prepare before writing, then stage, in the order the boot helper reads. */
 static void
 test_prepare_and_stage (Fixture *f, gconstpointer data)
@@ -303,6 +332,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/bootchooser/order/parsed-like-the-grub-script", test_order_parsing);
   ADD ("/bootchooser/order/stage-prefer-commit", test_edits);
+  ADD ("/bootchooser/order/full-block-changes-nothing", test_full_block);
   ADD ("/bootchooser/install/prepare-then-stage", test_prepare_and_stage);
   ADD ("/bootchooser/mark-good/commits-trial-and-refuses-older", test_mark_good);
   ADD ("/bootchooser/mark-bad/trial-rolls-back-next-boot", test_mark_bad);

@@ -80,41 +80,29 @@ sb_bootchooser_get_order (SbBootchooser *bc, SbBootOrder *out, GError **error)
 }
 
 static gboolean
-set_var (SbBootchooser *bc, const char *name, const char *value, GError **error)
+set_var (SbGrubenv *env, const char *name, const char *value, GError **error)
 {
-  if (g_strcmp0 (sb_grubenv_get (bc->env, name), value) == 0)
+  if (g_strcmp0 (sb_grubenv_get (env, name), value) == 0)
     return TRUE;
-  return sb_grubenv_set (bc->env, name, value, error);
+  return sb_grubenv_set (env, name, value, error);
 }
 
-/* Sets SB_ORDER and the tries in one step, so a block too full for them changes nothing. */
+/* Sets SB_ORDER and both tries on a copy, kept only if all three fit in the block. */
 static gboolean
 set_all (SbBootchooser *bc, SbSlotId first, const guint tries[2], GError **error)
 {
   g_autofree char *order = g_strdup_printf ("%s %s", sb_slot_id_name (first),
                                             sb_slot_id_name (sb_slot_id_other (first)));
-  const char *old[3] = { sb_grubenv_get (bc->env, SB_GRUBENV_ORDER),
-                         sb_grubenv_get (bc->env, tries_vars[0]),
-                         sb_grubenv_get (bc->env, tries_vars[1]) };
-  g_autofree char *saved_order = g_strdup (old[0]);
-  g_autofree char *saved_a = g_strdup (old[1]);
-  g_autofree char *saved_b = g_strdup (old[2]);
   char t[2][4];
   for (guint s = 0; s < 2; s++)
     g_snprintf (t[s], sizeof t[s], "%u", MIN (tries[s], bc->max_tries));
-  if (set_var (bc, SB_GRUBENV_ORDER, order, error) && set_var (bc, tries_vars[0], t[0], error)
-      && set_var (bc, tries_vars[1], t[1], error))
-    return TRUE;
-  /* Put back what was there; removing and re-adding frees at least as much as it takes. */
-  const char *names[3] = { SB_GRUBENV_ORDER, tries_vars[0], tries_vars[1] };
-  const char *values[3] = { saved_order, saved_a, saved_b };
-  for (guint i = 0; i < 3; i++)
-    {
-      sb_grubenv_unset (bc->env, names[i]);
-      if (values[i] != NULL && !sb_grubenv_set (bc->env, names[i], values[i], NULL))
-        g_warning ("could not restore %s in %s", names[i], sb_grubenv_get_path (bc->env));
-    }
-  return FALSE;
+  g_autoptr (SbGrubenv) next = sb_grubenv_copy (bc->env);
+  if (!set_var (next, SB_GRUBENV_ORDER, order, error) || !set_var (next, tries_vars[0], t[0], error)
+      || !set_var (next, tries_vars[1], t[1], error))
+    return FALSE;
+  sb_grubenv_free (bc->env);
+  bc->env = g_steal_pointer (&next);
+  return TRUE;
 }
 
 /* The current order and tries, where a damaged SB_ORDER counts as the default: these edits

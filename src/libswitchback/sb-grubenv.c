@@ -171,6 +171,16 @@ grubenv_new (const char *path)
   return env;
 }
 
+SbGrubenv *
+sb_grubenv_copy (SbGrubenv *env)
+{
+  SbGrubenv *copy = grubenv_new (env->path);
+  memcpy (copy->buf, env->buf, SB_GRUBENV_SIZE);
+  memcpy (copy->saved, env->saved, SB_GRUBENV_SIZE);
+  reindex (copy);
+  return copy;
+}
+
 void
 sb_grubenv_free (SbGrubenv *env)
 {

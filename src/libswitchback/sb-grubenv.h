@@ -38,6 +38,10 @@ SbGrubenv *sb_grubenv_load (const char *path, GError **error) G_GNUC_WARN_UNUSED
  * as grub-editenv does. The filesystem is checked first, as for sb_grubenv_save(). */
 gboolean sb_grubenv_create (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* An independent copy of @env (same path, same block, same saved state), for editing several
+ * variables all or nothing. */
+SbGrubenv *sb_grubenv_copy (SbGrubenv *env);
+
 void sb_grubenv_free (SbGrubenv *env);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbGrubenv, sb_grubenv_free)
 
