@@ -200,7 +200,6 @@ test_counters_round_trip (Fixture *f, gconstpointer data)
   g_assert_cmpuint (v, ==, 5);
 
   /* The file is the documented shape. */
-  g_autoptr (GBytes) bytes = NULL;
   g_autofree char *text = read_file (f->counters);
   g_autoptr (JsonNode) root = sb_json_parse ((const guint8 *) text, strlen (text), &error);
   g_assert_no_error (error);

@@ -112,8 +112,8 @@ test_finds_slots (Fixture *f, gconstpointer data)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) error = NULL;
   g_assert_true (json_parser_load_from_data (parser, json, -1, &error));
-  JsonObject *pt = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)),
-                                                  "partitiontable");
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  JsonObject *pt = json_object_get_object_member (root, "partitiontable");
   gint64 sector = json_object_get_int_member (pt, "sectorsize");
   JsonArray *parts = json_object_get_array_member (pt, "partitions");
   guint seen = 0;
@@ -129,8 +129,10 @@ test_finds_slots (Fixture *f, gconstpointer data)
       else
         continue;
       const SbSlot *s = sb_slots_get (slots, id);
-      g_assert_cmpuint (s->offset, ==, (guint64) (json_object_get_int_member (p, "start") * sector));
-      g_assert_cmpuint (s->size, ==, (guint64) (json_object_get_int_member (p, "size") * sector));
+      gint64 start = json_object_get_int_member (p, "start");
+      gint64 size = json_object_get_int_member (p, "size");
+      g_assert_cmpuint (s->offset, ==, (guint64) (start * sector));
+      g_assert_cmpuint (s->size, ==, (guint64) (size * sector));
       g_assert_cmpuint (s->partno, ==, i + 1);
       g_assert_cmpstr (s->partname, ==, name);
       g_assert_null (s->device);

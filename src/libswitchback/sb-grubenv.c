@@ -100,8 +100,9 @@ validate_block (const guint8 *buf, const char *path, GError **error)
         }
       if (!parse_var_line (buf, p, &name_end, &value_start, &value_end))
         return sb_throw (error, SB_ERROR_STATE,
-                         "%s is not a valid GRUB environment block: the line at byte %" G_GSIZE_FORMAT
-                         " is not name=value ended by a newline", path, p);
+                         "%s is not a valid GRUB environment block: the line at byte "
+                         "%" G_GSIZE_FORMAT " is not name=value ended by a newline",
+                         path, p);
       p = value_end + 1;
     }
   /* GRUB's set appends after the last newline before the padding; without one it gives up. */

@@ -519,7 +519,8 @@ sb_counters_set_version (SbCounters *counters, const char *repo, const char *rol
     return sb_throw (error, SB_ERROR_ROLLBACK,
                      "%s %s version %" G_GUINT64_FORMAT " is below the %" G_GUINT64_FORMAT
                      " already seen", repo, role, version, *old);
-  g_hash_table_insert (counters->versions[r], g_strdup (role), g_memdup2 (&version, sizeof version));
+  g_hash_table_insert (counters->versions[r], g_strdup (role),
+                       g_memdup2 (&version, sizeof version));
   return TRUE;
 }
 
