@@ -583,30 +583,40 @@ save_slots (SbOstree *self, GError **error)
   return sb_ostree_slots_save (self->slots, self->slots_path, self->grub_path, error);
 }
 
-/* Makes sure @active names the deployment that is running (or, offline, the one the table
- * already gives it, else the one libostree merges from). Returns it, or NULL when the
- * stateroot has no deployment yet. */
+/* Makes sure @active names the deployment that is running, or, for an offline sysroot,
+ * libostree's first deployment of the stateroot (deploy and prune keep the committed one
+ * there). Returns it, or NULL when the stateroot has no deployment yet. That deployment
+ * being in @slot means @slot is the active slot: refused. */
 static gboolean
-adopt_active (SbOstree *self, const char *active, OstreeDeployment **out_dep, GError **error)
+adopt_active (SbOstree *self, const char *slot, OstreeDeployment **out_dep, GError **error)
 {
+  const char *active = sb_ostree_slot_other (slot);
   OstreeDeployment *booted = ostree_sysroot_get_booted_deployment (self->sysroot);
-  const SbOstreeSlotDeployment *cur = sb_ostree_slots_get (self->slots, active);
-  g_autoptr (OstreeDeployment) cur_dep = find_deployment (self, cur);
   g_autoptr (OstreeDeployment) want = NULL;
-
   if (booted != NULL && g_str_equal (ostree_deployment_get_osname (booted), self->osname))
     want = g_object_ref (booted);
-  else if (cur_dep != NULL)
-    want = g_object_ref (cur_dep);
   else
     want = ostree_sysroot_get_merge_deployment (self->sysroot, self->osname);
-
-  if (want != NULL && (cur_dep == NULL || !ostree_deployment_equal (cur_dep, want)))
+  if (want == NULL)
     {
-      const char *cur_tgt = cur ? cur->target : NULL;
+      *out_dep = NULL;
+      return TRUE;
+    }
+
+  /* DESIGN §5: the active slot is never written. */
+  const char *want_slot = find_slot_of (self, want);
+  if (want_slot != NULL && g_str_equal (want_slot, slot))
+    return sb_throw (error, SB_ERROR_SLOT_BUSY,
+                     "slot %s holds the %s OSTree deployment %s.%d; deploy into slot %s", slot,
+                     want == booted ? "booted" : "committed", ostree_deployment_get_csum (want),
+                     ostree_deployment_get_deployserial (want), active);
+
+  if (want_slot == NULL)
+    {
+      const SbOstreeSlotDeployment *cur = sb_ostree_slots_get (self->slots, active);
       gboolean same_commit = cur && g_str_equal (cur->checksum, ostree_deployment_get_csum (want));
       g_autoptr (SbOstreeSlotDeployment) d =
-          describe_deployment (self, want, same_commit ? cur_tgt : NULL, error);
+          describe_deployment (self, want, same_commit ? cur->target : NULL, error);
       if (d == NULL || !sb_ostree_slots_set (self->slots, active, d, error)
           || !save_slots (self, error))
         return g_prefix_error (error, "recording the active slot %s: ", active), FALSE;
@@ -633,21 +643,10 @@ static gboolean
 deploy_locked (SbOstree *self, const char *checksum, const char *slot, const char *target_name,
                GCancellable *cancellable, GError **error)
 {
-  const char *active = sb_ostree_slot_other (slot);
   if (!sb_ostree_verify_commit (self, checksum, cancellable, error))
     return FALSE;
-
-  /* DESIGN §5: the active slot is never written. */
-  OstreeDeployment *booted = ostree_sysroot_get_booted_deployment (self->sysroot);
-  const char *booted_slot = find_slot_of (self, booted);
-  if (booted_slot != NULL && g_str_equal (booted_slot, slot))
-    return sb_throw (error, SB_ERROR_SLOT_BUSY,
-                     "slot %s holds the booted OSTree deployment %s.%d; deploy into slot %s",
-                     slot, ostree_deployment_get_csum (booted),
-                     ostree_deployment_get_deployserial (booted), active);
-
   g_autoptr (OstreeDeployment) merge = NULL;
-  if (!adopt_active (self, active, &merge, error))
+  if (!adopt_active (self, slot, &merge, error))
     return FALSE;
 
   /* From here until step 5, GRUB must not find anything to boot in @slot. */

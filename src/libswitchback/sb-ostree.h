@@ -121,7 +121,9 @@ gboolean sb_ostree_check_space (SbOstree *self, const char *checksum, guint64 *o
  * committed) deployment. In order, each step durable before the next (a power cut anywhere
  * leaves GRUB a bootable active slot and a table that names only existing deployments):
  * 1. the active slot is adopted into the table if it is not there yet (first start): the
- *    booted deployment, else the deployment libostree would merge from;
+ *    booted deployment, or for an offline sysroot libostree's first deployment of the
+ *    stateroot (where deploy and prune keep the committed one); that deployment being in
+ *    @slot is SB_ERROR_SLOT_BUSY;
  * 2. @slot is emptied in the table and the GRUB fragment, so GRUB cannot boot what comes next
  *    half-made;
  * 3. the tree is checked out with the active deployment's /etc merged and its kernel
@@ -134,8 +136,7 @@ gboolean sb_ostree_check_space (SbOstree *self, const char *checksum, guint64 *o
  * 6. libostree's cleanup removes dropped deployments and prunes the repository.
  * Staging the slot in grubenv (SB_ORDER, SB_X_TRIES) is the caller's next step, as for raw
  * images. @target_name is recorded in the table (may be NULL).
- * @slot holding the booted deployment, or the table naming the booted deployment as @slot, is
- * SB_ERROR_SLOT_BUSY; a commit not complete in the repository is SB_ERROR_STATE or NOT_FOUND;
+ * A commit not complete in the repository is SB_ERROR_STATE or NOT_FOUND;
  * a libostree failure is SB_ERROR_INSTALL (SB_ERROR_NO_SPACE for a full filesystem). */
 gboolean sb_ostree_deploy (SbOstree *self, const char *checksum, const char *slot,
                            const char *target_name, GCancellable *cancellable, GError **error)
