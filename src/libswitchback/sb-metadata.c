@@ -1,0 +1,859 @@
+/* sb-metadata.c: the TUF metadata schema (TUF §4), parsed strictly from untrusted bytes.
+ *
+ * Every field the client relies on is checked here, once, so later code can read the tree
+ * without re-validating it. The checks follow python-tuf's metadata API, which the TUF
+ * conformance suite treats as the reference client.
+ */
+#include "config.h"
+
+#include "sb-metadata.h"
+#include "sb-delegation.h"
+#include "sb-error.h"
+#include "sb-json.h"
+
+#include <string.h>
+
+typedef struct {
+  SbKey *key;
+  /* keytype and public value: what makes two key ids the same key for threshold counting. */
+  char *material;
+} SbKeyEntry;
+
+struct _SbMetadata {
+  gint ref_count;
+  SbMetadataType type;
+  GBytes *bytes;
+  JsonNode *envelope;
+  JsonObject *signed_obj;
+  GBytes *signed_bytes;
+  GHashTable *signatures; /* keyid -> hex signature (borrowed from the tree) */
+  const char *spec_version;
+  gint64 version;
+  gint64 expires;
+
+  /* root and targets */
+  GHashTable *keys;    /* keyid -> SbKeyEntry */
+  GHashTable *roles;   /* name -> SbRole (root: owned; targets: borrowed from role_order) */
+  GPtrArray *role_order;
+  SbRole *succinct;
+  gboolean has_delegations;
+  gboolean consistent_snapshot;
+
+  /* timestamp and snapshot */
+  GHashTable *meta; /* file name (borrowed) -> SbMetaFile */
+
+  /* targets */
+  JsonObject *targets;
+};
+
+const char *
+sb_metadata_type_name (SbMetadataType type)
+{
+  switch (type)
+    {
+    case SB_METADATA_ROOT:
+      return SB_ROLE_ROOT;
+    case SB_METADATA_TIMESTAMP:
+      return SB_ROLE_TIMESTAMP;
+    case SB_METADATA_SNAPSHOT:
+      return SB_ROLE_SNAPSHOT;
+    case SB_METADATA_TARGETS:
+      return SB_ROLE_TARGETS;
+    }
+  g_return_val_if_reached ("unknown");
+}
+
+gboolean
+sb_role_is_top_level (const char *role_name)
+{
+  return g_strcmp0 (role_name, SB_ROLE_ROOT) == 0 || g_strcmp0 (role_name, SB_ROLE_TIMESTAMP) == 0
+         || g_strcmp0 (role_name, SB_ROLE_SNAPSHOT) == 0
+         || g_strcmp0 (role_name, SB_ROLE_TARGETS) == 0;
+}
+
+static gboolean
+take_digits (const char *s, guint n, gint *out)
+{
+  gint v = 0;
+  for (guint i = 0; i < n; i++)
+    {
+      if (!g_ascii_isdigit (s[i]))
+        return FALSE;
+      v = v * 10 + (s[i] - '0');
+    }
+  *out = v;
+  return TRUE;
+}
+
+gboolean
+sb_metadata_parse_time (const char *text, gint64 *out_unix, GError **error)
+{
+  gint y, mo, d, h, mi, s;
+
+  /* Exactly "YYYY-MM-DDTHH:MM:SSZ": the one form TUF writes. A lenient parser would let two
+   * clients disagree about when the same metadata expires. */
+  if (text == NULL || strlen (text) != 20 || !take_digits (text, 4, &y) || text[4] != '-'
+      || !take_digits (text + 5, 2, &mo) || text[7] != '-' || !take_digits (text + 8, 2, &d)
+      || text[10] != 'T' || !take_digits (text + 11, 2, &h) || text[13] != ':'
+      || !take_digits (text + 14, 2, &mi) || text[16] != ':' || !take_digits (text + 17, 2, &s)
+      || text[19] != 'Z')
+    return sb_throw (error, SB_ERROR_PARSE, "time \"%s\" is not of the form YYYY-MM-DDTHH:MM:SSZ",
+                     text ? text : "(null)");
+  /* g_date_time_new_utc refuses impossible dates (February 30th, hour 24, second 60). */
+  g_autoptr (GDateTime) dt = NULL;
+  if (y >= 1 && h < 24 && mi < 60 && s < 60)
+    dt = g_date_time_new_utc (y, mo, d, h, mi, s);
+  if (dt == NULL)
+    return sb_throw (error, SB_ERROR_PARSE, "time \"%s\" is not a valid date", text);
+  *out_unix = g_date_time_to_unix (dt);
+  return TRUE;
+}
+
+char *
+sb_metadata_format_time (gint64 unix_seconds)
+{
+  g_autoptr (GDateTime) dt = g_date_time_new_from_unix_utc (unix_seconds);
+  g_return_val_if_fail (dt != NULL, NULL);
+  return g_date_time_format (dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+/* ---- keys and signatures ---- */
+
+static void
+key_entry_free (gpointer p)
+{
+  SbKeyEntry *entry = p;
+  sb_key_unref (entry->key);
+  g_free (entry->material);
+  g_free (entry);
+}
+
+static gboolean
+parse_keys (SbMetadata *md, JsonObject *parent, const char *what, GError **error)
+{
+  JsonObject *keys = sb_json_get_object (parent, "keys", what, error);
+  if (keys == NULL)
+    return FALSE;
+  md->keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, key_entry_free);
+
+  JsonObjectIter iter;
+  const char *keyid;
+  JsonNode *node;
+  json_object_iter_init (&iter, keys);
+  while (json_object_iter_next (&iter, &keyid, &node))
+    {
+      g_autofree char *key_what = g_strdup_printf ("%s key %s", what, keyid);
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return sb_throw (error, SB_ERROR_PARSE, "%s is not an object", key_what);
+      JsonObject *obj = json_node_get_object (node);
+      const char *keytype = sb_json_get_string (obj, "keytype", key_what, error);
+      if (keytype == NULL || sb_json_get_string (obj, "scheme", key_what, error) == NULL)
+        return FALSE;
+      JsonObject *keyval = sb_json_get_object (obj, "keyval", key_what, error);
+      if (keyval == NULL)
+        return FALSE;
+
+      /* A key this client cannot use is left out rather than refused, as python-tuf does: a
+       * repository may list keys of newer types, and they simply never count toward a
+       * threshold here. */
+      g_autoptr (GError) local_error = NULL;
+      g_autoptr (SbKey) key = sb_key_new_from_json (node, &local_error);
+      if (key == NULL)
+        {
+          g_debug ("%s: not usable, ignored: %s", key_what, local_error->message);
+          continue;
+        }
+      JsonNode *public_node = json_object_get_member (keyval, "public");
+      const char *public_value = public_node && JSON_NODE_HOLDS_VALUE (public_node)
+                                         && json_node_get_value_type (public_node) == G_TYPE_STRING
+                                     ? json_node_get_string (public_node)
+                                     : keyid;
+      SbKeyEntry *entry = g_new0 (SbKeyEntry, 1);
+      entry->key = g_steal_pointer (&key);
+      entry->material = g_strdup_printf ("%s\n%s", keytype, public_value);
+      g_hash_table_insert (md->keys, g_strdup (keyid), entry);
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_signatures (SbMetadata *md, JsonObject *envelope, const char *what, GError **error)
+{
+  JsonArray *sigs = sb_json_get_array (envelope, "signatures", what, error);
+  if (sigs == NULL)
+    return FALSE;
+  md->signatures = g_hash_table_new (g_str_hash, g_str_equal);
+  guint n = json_array_get_length (sigs);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (sigs, i);
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return sb_throw (error, SB_ERROR_PARSE, "%s: signatures[%u] is not an object", what, i);
+      JsonObject *obj = json_node_get_object (node);
+      const char *keyid = sb_json_get_string (obj, "keyid", what, error);
+      const char *sig = keyid ? sb_json_get_string (obj, "sig", what, error) : NULL;
+      if (sig == NULL)
+        return FALSE;
+      /* TUF §4.2: the keyid must be unique in "signatures". Refusing repeats (as python-tuf
+       * does) means one key can never be counted twice toward a threshold. */
+      if (g_hash_table_contains (md->signatures, keyid))
+        return sb_throw (error, SB_ERROR_PARSE, "%s: two signatures by keyid %s", what, keyid);
+      g_hash_table_insert (md->signatures, (gpointer) keyid, (gpointer) sig);
+    }
+  return TRUE;
+}
+
+/* ---- meta files and targets ---- */
+
+static gboolean
+check_hashes (JsonObject *obj, const char *what, JsonObject **out_hashes, GError **error)
+{
+  JsonObject *hashes = sb_json_get_object (obj, "hashes", what, error);
+  if (hashes == NULL)
+    return FALSE;
+  if (json_object_get_size (hashes) == 0)
+    return sb_throw (error, SB_ERROR_PARSE, "%s: hashes is empty", what);
+  JsonObjectIter iter;
+  const char *algo;
+  JsonNode *node;
+  json_object_iter_init (&iter, hashes);
+  while (json_object_iter_next (&iter, &algo, &node))
+    if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+      return sb_throw (error, SB_ERROR_PARSE, "%s: hash %s is not a string", what, algo);
+  *out_hashes = hashes;
+  return TRUE;
+}
+
+static gboolean
+parse_meta (SbMetadata *md, const char *what, GError **error)
+{
+  JsonObject *meta = sb_json_get_object (md->signed_obj, "meta", what, error);
+  if (meta == NULL)
+    return FALSE;
+  md->meta = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+
+  JsonObjectIter iter;
+  const char *filename;
+  JsonNode *node;
+  json_object_iter_init (&iter, meta);
+  while (json_object_iter_next (&iter, &filename, &node))
+    {
+      g_autofree char *file_what = g_strdup_printf ("%s meta \"%s\"", what, filename);
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return sb_throw (error, SB_ERROR_PARSE, "%s is not an object", file_what);
+      JsonObject *obj = json_node_get_object (node);
+      g_autofree SbMetaFile *mf = g_new0 (SbMetaFile, 1);
+      if (!sb_json_get_int (obj, "version", file_what, &mf->version, error))
+        return FALSE;
+      if (mf->version < 1)
+        return sb_throw (error, SB_ERROR_PARSE, "%s: version %" G_GINT64_FORMAT " is below 1",
+                         file_what, mf->version);
+      mf->length = -1;
+      if (json_object_has_member (obj, "length"))
+        {
+          if (!sb_json_get_int (obj, "length", file_what, &mf->length, error))
+            return FALSE;
+          if (mf->length < 0)
+            return sb_throw (error, SB_ERROR_PARSE, "%s: negative length", file_what);
+        }
+      if (json_object_has_member (obj, "hashes")
+          && !check_hashes (obj, file_what, &mf->hashes, error))
+        return FALSE;
+      g_hash_table_insert (md->meta, (gpointer) filename, g_steal_pointer (&mf));
+    }
+  return TRUE;
+}
+
+/* One member of "targets". Called for every target of a file that may list 100,000, so it
+ * allocates nothing unless it fails. */
+static gboolean
+check_target (JsonNode *node, GError **error)
+{
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return sb_throw (error, SB_ERROR_PARSE, "not an object");
+  JsonObject *obj = json_node_get_object (node);
+  gint64 length;
+  JsonObject *hashes;
+  if (!sb_json_get_int (obj, "length", "target", &length, error))
+    return FALSE;
+  if (length < 0)
+    return sb_throw (error, SB_ERROR_PARSE, "negative length");
+  if (!check_hashes (obj, "target", &hashes, error))
+    return FALSE;
+  /* TUF §4.5: custom is an object; Uptane reads its fields. */
+  if (json_object_has_member (obj, "custom")
+      && sb_json_get_object (obj, "custom", "target", error) == NULL)
+    return FALSE;
+  return TRUE;
+}
+
+/* ---- the four roles ---- */
+
+static gboolean
+parse_root (SbMetadata *md, const char *what, GError **error)
+{
+  if (!parse_keys (md, md->signed_obj, what, error))
+    return FALSE;
+  JsonObject *roles = sb_json_get_object (md->signed_obj, "roles", what, error);
+  if (roles == NULL)
+    return FALSE;
+  md->roles = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) sb_role_free);
+
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+  json_object_iter_init (&iter, roles);
+  while (json_object_iter_next (&iter, &name, &node))
+    {
+      g_autofree char *role_what = g_strdup_printf ("%s role \"%s\"", what, name);
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        return sb_throw (error, SB_ERROR_PARSE, "%s is not an object", role_what);
+      SbRole *role = sb_role_new_from_json (json_node_get_object (node), name, role_what, error);
+      if (role == NULL)
+        return FALSE;
+      g_hash_table_insert (md->roles, role->name, role);
+    }
+  const char *const required[] = { SB_ROLE_ROOT, SB_ROLE_TIMESTAMP, SB_ROLE_SNAPSHOT,
+                                   SB_ROLE_TARGETS };
+  for (guint i = 0; i < G_N_ELEMENTS (required); i++)
+    if (!g_hash_table_contains (md->roles, required[i]))
+      return sb_throw (error, SB_ERROR_PARSE, "%s: roles has no \"%s\"", what, required[i]);
+
+  md->consistent_snapshot = FALSE;
+  if (json_object_has_member (md->signed_obj, "consistent_snapshot")
+      && !sb_json_get_bool (md->signed_obj, "consistent_snapshot", what, &md->consistent_snapshot,
+                            error))
+    return FALSE;
+  return TRUE;
+}
+
+static gboolean
+parse_timestamp (SbMetadata *md, const char *what, GError **error)
+{
+  if (!parse_meta (md, what, error))
+    return FALSE;
+  if (!g_hash_table_contains (md->meta, "snapshot.json"))
+    return sb_throw (error, SB_ERROR_PARSE, "%s: meta has no \"snapshot.json\"", what);
+  return TRUE;
+}
+
+static gboolean
+parse_delegations (SbMetadata *md, const char *what, GError **error)
+{
+  g_autofree char *d_what = g_strdup_printf ("%s delegations", what);
+  JsonObject *delegations = sb_json_get_object (md->signed_obj, "delegations", what, error);
+  if (delegations == NULL)
+    return FALSE;
+  md->has_delegations = TRUE;
+  if (!parse_keys (md, delegations, d_what, error))
+    return FALSE;
+
+  gboolean has_roles = json_object_has_member (delegations, "roles");
+  gboolean has_succinct = json_object_has_member (delegations, "succinct_roles");
+  if (has_roles == has_succinct)
+    return sb_throw (error, SB_ERROR_PARSE,
+                     "%s: exactly one of roles and succinct_roles is required", d_what);
+  if (has_succinct)
+    {
+      JsonObject *succinct = sb_json_get_object (delegations, "succinct_roles", d_what, error);
+      if (succinct == NULL)
+        return FALSE;
+      g_autofree char *s_what = g_strdup_printf ("%s succinct_roles", d_what);
+      md->succinct = sb_succinct_roles_new_from_json (succinct, s_what, error);
+      return md->succinct != NULL;
+    }
+
+  JsonArray *roles = sb_json_get_array (delegations, "roles", d_what, error);
+  if (roles == NULL)
+    return FALSE;
+  guint n = json_array_get_length (roles);
+  for (guint i = 0; i < n; i++)
+    {
+      SbRole *role =
+          sb_delegated_role_new_from_json (json_array_get_element (roles, i), d_what, error);
+      if (role == NULL)
+        return FALSE;
+      g_ptr_array_add (md->role_order, role);
+      if (!g_hash_table_insert (md->roles, role->name, role))
+        return sb_throw (error, SB_ERROR_PARSE, "%s: role \"%s\" is delegated twice", d_what,
+                         role->name);
+    }
+  return TRUE;
+}
+
+static gboolean
+parse_targets (SbMetadata *md, const char *what, GError **error)
+{
+  md->targets = sb_json_get_object (md->signed_obj, "targets", what, error);
+  if (md->targets == NULL)
+    return FALSE;
+
+  JsonObjectIter iter;
+  const char *path;
+  JsonNode *node;
+  json_object_iter_init (&iter, md->targets);
+  while (json_object_iter_next (&iter, &path, &node))
+    if (!check_target (node, error))
+      {
+        g_prefix_error (error, "%s: target \"%s\": ", what, path);
+        return FALSE;
+      }
+
+  md->role_order = g_ptr_array_new_with_free_func ((GDestroyNotify) sb_role_free);
+  md->roles = g_hash_table_new (g_str_hash, g_str_equal);
+  if (json_object_has_member (md->signed_obj, "delegations"))
+    return parse_delegations (md, what, error);
+  return TRUE;
+}
+
+/* TUF §4.3 common fields: _type, spec_version, version, expires. */
+static gboolean
+parse_common (SbMetadata *md, const char *what, GError **error)
+{
+  const char *expected = sb_metadata_type_name (md->type);
+  const char *type = sb_json_get_string (md->signed_obj, "_type", what, error);
+  if (type == NULL)
+    return FALSE;
+  if (strcmp (type, expected) != 0)
+    return sb_throw (error, SB_ERROR_BAD_TYPE, "expected metadata of type \"%s\", got \"%s\"",
+                     expected, type);
+
+  md->spec_version = sb_json_get_string (md->signed_obj, "spec_version", what, error);
+  if (md->spec_version == NULL)
+    return FALSE;
+  /* python-tuf accepts "X.Y" and "X.Y.Z" with decimal parts, and only its own major. */
+  g_auto (GStrv) parts = g_strsplit (md->spec_version, ".", -1);
+  guint n_parts = g_strv_length (parts);
+  gboolean well_formed = n_parts == 2 || n_parts == 3;
+  for (guint i = 0; well_formed && i < n_parts; i++)
+    {
+      well_formed = parts[i][0] != '\0' && strlen (parts[i]) <= 9;
+      for (const char *c = parts[i]; well_formed && *c; c++)
+        well_formed = g_ascii_isdigit (*c);
+    }
+  if (!well_formed)
+    return sb_throw (error, SB_ERROR_PARSE, "%s: spec_version \"%s\" is not a version number",
+                     what, md->spec_version);
+  if (g_ascii_strtoull (parts[0], NULL, 10) != SB_TUF_SPEC_MAJOR)
+    return sb_throw (error, SB_ERROR_SPEC_VERSION,
+                     "%s: spec_version %s is not supported (this client implements %d.x)", what,
+                     md->spec_version, SB_TUF_SPEC_MAJOR);
+
+  if (!sb_json_get_int (md->signed_obj, "version", what, &md->version, error))
+    return FALSE;
+  if (md->version < 1)
+    return sb_throw (error, SB_ERROR_PARSE, "%s: version %" G_GINT64_FORMAT " is below 1", what,
+                     md->version);
+
+  const char *expires = sb_json_get_string (md->signed_obj, "expires", what, error);
+  if (expires == NULL)
+    return FALSE;
+  if (!sb_metadata_parse_time (expires, &md->expires, error))
+    {
+      g_prefix_error (error, "%s: expires: ", what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+SbMetadata *
+sb_metadata_new_from_bytes (GBytes *bytes, SbMetadataType type, GError **error)
+{
+  g_return_val_if_fail (bytes != NULL, NULL);
+
+  g_autoptr (SbMetadata) md = g_new0 (SbMetadata, 1);
+  md->ref_count = 1;
+  md->type = type;
+  md->bytes = g_bytes_ref (bytes);
+  const char *name = sb_metadata_type_name (type);
+  g_autofree char *what = g_strdup_printf ("%s metadata", name);
+
+  md->envelope = sb_json_parse_bytes (bytes, error);
+  if (md->envelope == NULL)
+    {
+      g_prefix_error (error, "%s: ", what);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (md->envelope))
+    {
+      sb_throw (error, SB_ERROR_PARSE, "%s is not a JSON object", what);
+      return NULL;
+    }
+  JsonObject *envelope = json_node_get_object (md->envelope);
+  md->signed_obj = sb_json_get_object (envelope, "signed", what, error);
+  if (md->signed_obj == NULL || !parse_signatures (md, envelope, what, error))
+    return NULL;
+  if (!parse_common (md, what, error))
+    return NULL;
+
+  gboolean ok = FALSE;
+  switch (type)
+    {
+    case SB_METADATA_ROOT:
+      ok = parse_root (md, what, error);
+      break;
+    case SB_METADATA_TIMESTAMP:
+      ok = parse_timestamp (md, what, error);
+      break;
+    case SB_METADATA_SNAPSHOT:
+      ok = parse_meta (md, what, error);
+      break;
+    case SB_METADATA_TARGETS:
+      ok = parse_targets (md, what, error);
+      break;
+    }
+  if (!ok)
+    return NULL;
+
+  /* Signatures are over the canonical form of "signed" as parsed (TUF §4.2), unknown fields
+   * included; computed once here. */
+  md->signed_bytes = sb_json_canonical (json_object_get_member (envelope, "signed"), error);
+  if (md->signed_bytes == NULL)
+    {
+      g_prefix_error (error, "%s: ", what);
+      return NULL;
+    }
+  return g_steal_pointer (&md);
+}
+
+SbMetadata *
+sb_metadata_ref (SbMetadata *md)
+{
+  g_return_val_if_fail (md != NULL, NULL);
+  g_atomic_int_inc (&md->ref_count);
+  return md;
+}
+
+void
+sb_metadata_unref (SbMetadata *md)
+{
+  if (md == NULL || !g_atomic_int_dec_and_test (&md->ref_count))
+    return;
+  g_clear_pointer (&md->meta, g_hash_table_unref);
+  g_clear_pointer (&md->roles, g_hash_table_unref);
+  g_clear_pointer (&md->role_order, g_ptr_array_unref);
+  g_clear_pointer (&md->succinct, sb_role_free);
+  g_clear_pointer (&md->keys, g_hash_table_unref);
+  g_clear_pointer (&md->signatures, g_hash_table_unref);
+  g_clear_pointer (&md->signed_bytes, g_bytes_unref);
+  g_clear_pointer (&md->envelope, json_node_unref);
+  g_clear_pointer (&md->bytes, g_bytes_unref);
+  g_free (md);
+}
+
+/* ---- accessors ---- */
+
+SbMetadataType
+sb_metadata_get_type (SbMetadata *md)
+{
+  return md->type;
+}
+
+gint64
+sb_metadata_get_version (SbMetadata *md)
+{
+  return md->version;
+}
+
+gint64
+sb_metadata_get_expires (SbMetadata *md)
+{
+  return md->expires;
+}
+
+const char *
+sb_metadata_get_spec_version (SbMetadata *md)
+{
+  return md->spec_version;
+}
+
+gboolean
+sb_metadata_is_expired (SbMetadata *md, gint64 reference_time)
+{
+  return reference_time >= md->expires;
+}
+
+GBytes *
+sb_metadata_get_bytes (SbMetadata *md)
+{
+  return md->bytes;
+}
+
+JsonNode *
+sb_metadata_get_json (SbMetadata *md)
+{
+  return md->envelope;
+}
+
+JsonObject *
+sb_metadata_get_signed (SbMetadata *md)
+{
+  return md->signed_obj;
+}
+
+GBytes *
+sb_metadata_get_signed_bytes (SbMetadata *md)
+{
+  return md->signed_bytes;
+}
+
+const char *
+sb_metadata_get_signature (SbMetadata *md, const char *keyid)
+{
+  return g_hash_table_lookup (md->signatures, keyid);
+}
+
+gboolean
+sb_metadata_get_consistent_snapshot (SbMetadata *root)
+{
+  g_return_val_if_fail (root->type == SB_METADATA_ROOT, FALSE);
+  return root->consistent_snapshot;
+}
+
+SbKey *
+sb_metadata_get_key (SbMetadata *delegator, const char *keyid)
+{
+  if (delegator->keys == NULL)
+    return NULL;
+  SbKeyEntry *entry = g_hash_table_lookup (delegator->keys, keyid);
+  return entry ? entry->key : NULL;
+}
+
+const SbRole *
+sb_metadata_get_role (SbMetadata *delegator, const char *role_name)
+{
+  if (delegator->roles == NULL)
+    return NULL;
+  const SbRole *role = g_hash_table_lookup (delegator->roles, role_name);
+  if (role == NULL && delegator->succinct != NULL
+      && sb_succinct_has_bin (delegator->succinct, role_name))
+    role = delegator->succinct;
+  return role;
+}
+
+gboolean
+sb_metadata_has_delegations (SbMetadata *targets)
+{
+  return targets->has_delegations;
+}
+
+const SbRole *const *
+sb_metadata_get_delegated_roles (SbMetadata *targets, guint *out_n)
+{
+  g_return_val_if_fail (targets->type == SB_METADATA_TARGETS, NULL);
+  *out_n = targets->role_order->len;
+  return (const SbRole *const *) targets->role_order->pdata;
+}
+
+const SbRole *
+sb_metadata_get_succinct_roles (SbMetadata *targets)
+{
+  return targets->succinct;
+}
+
+gboolean
+sb_metadata_verify_delegate (SbMetadata *delegator, const char *role_name, SbMetadata *delegate,
+                             GError **error)
+{
+  const SbRole *role = sb_metadata_get_role (delegator, role_name);
+  if (role == NULL)
+    return sb_throw (error, SB_ERROR_NOT_FOUND, "role %s is not delegated by this %s metadata",
+                     role_name, sb_metadata_type_name (delegator->type));
+
+  GBytes *payload = delegate->signed_bytes;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (payload, &len);
+  /* Count keys, not key ids or signatures: the same key listed under two key ids, or signing
+   * twice, is still one key. */
+  g_autoptr (GHashTable) counted = g_hash_table_new (g_str_hash, g_str_equal);
+  guint bad = 0;
+  for (guint i = 0; i < role->n_keyids; i++)
+    {
+      const char *keyid = role->keyids[i];
+      SbKeyEntry *entry = g_hash_table_lookup (delegator->keys, keyid);
+      const char *sig = g_hash_table_lookup (delegate->signatures, keyid);
+      if (entry == NULL || sig == NULL || g_hash_table_contains (counted, entry->material))
+        continue;
+      g_autoptr (GError) local_error = NULL;
+      if (!sb_key_verify (entry->key, data, len, sig, &local_error))
+        {
+          g_debug ("role %s: signature by key %s does not verify: %s", role_name, keyid,
+                   local_error->message);
+          bad++;
+          continue;
+        }
+      g_hash_table_add (counted, entry->material);
+    }
+  guint good = g_hash_table_size (counted);
+  if (good < role->threshold)
+    return sb_throw (error, SB_ERROR_THRESHOLD,
+                     "role %s: %u valid signature(s) from its keys, %" G_GINT64_FORMAT
+                     " required (%u did not verify)",
+                     role_name, good, role->threshold, bad);
+  return TRUE;
+}
+
+GHashTable *
+sb_metadata_get_meta_files (SbMetadata *md)
+{
+  g_return_val_if_fail (md->meta != NULL, NULL);
+  return md->meta;
+}
+
+const SbMetaFile *
+sb_metadata_get_meta (SbMetadata *md, const char *filename)
+{
+  g_return_val_if_fail (md->meta != NULL, NULL);
+  return g_hash_table_lookup (md->meta, filename);
+}
+
+const SbMetaFile *
+sb_metadata_get_snapshot_meta (SbMetadata *timestamp)
+{
+  g_return_val_if_fail (timestamp->type == SB_METADATA_TIMESTAMP, NULL);
+  return g_hash_table_lookup (timestamp->meta, "snapshot.json");
+}
+
+JsonObject *
+sb_metadata_get_targets (SbMetadata *targets)
+{
+  g_return_val_if_fail (targets->type == SB_METADATA_TARGETS, NULL);
+  return targets->targets;
+}
+
+SbTargetInfo *
+sb_metadata_get_target (SbMetadata *targets, const char *path)
+{
+  g_return_val_if_fail (targets->type == SB_METADATA_TARGETS, NULL);
+  JsonNode *node = json_object_get_member (targets->targets, path);
+  if (node == NULL)
+    return NULL;
+  /* check_target vouched for every member while parsing. */
+  JsonObject *obj = json_node_get_object (node);
+  SbTargetInfo *info = g_new0 (SbTargetInfo, 1);
+  info->path = g_strdup (path);
+  info->length = json_object_get_int_member (obj, "length");
+  info->hashes = json_object_ref (json_object_get_object_member (obj, "hashes"));
+  if (json_object_has_member (obj, "custom"))
+    info->custom = json_object_ref (json_object_get_object_member (obj, "custom"));
+  return info;
+}
+
+/* ---- length and hash checks ---- */
+
+static gboolean
+hash_algos (JsonObject *hashes, const char *what, guint *out_algos, GError **error)
+{
+  guint algos = 0;
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+  json_object_iter_init (&iter, hashes);
+  while (json_object_iter_next (&iter, &name, &node))
+    {
+      SbHashAlgo algo = sb_hash_algo_from_name (name);
+      /* python-tuf fails on a hash it cannot compute: an unchecked hash vouches for nothing,
+       * and skipping it would let a repository name only algorithms we ignore. */
+      if (algo == 0)
+        return sb_throw (error, SB_ERROR_UNSUPPORTED, "%s: hash algorithm \"%s\" is not supported",
+                         what, name);
+      algos |= algo;
+    }
+  *out_algos = algos;
+  return TRUE;
+}
+
+static gboolean
+verify_hashes (JsonObject *hashes, const char *what, SbHasher *hasher, GError **error)
+{
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+  json_object_iter_init (&iter, hashes);
+  while (json_object_iter_next (&iter, &name, &node))
+    {
+      const char *observed = sb_hasher_get_hex (hasher, sb_hash_algo_from_name (name));
+      if (observed == NULL || !sb_hex_digest_equal (observed, json_node_get_string (node)))
+        return sb_throw (error, SB_ERROR_HASH_MISMATCH, "%s: %s is %s, expected %s", what, name,
+                         observed ? observed : "(not computed)", json_node_get_string (node));
+    }
+  return TRUE;
+}
+
+static gboolean
+verify_length_and_hashes (const char *what, gint64 expected_length, JsonObject *hashes,
+                          const guint8 *data, gsize len, GError **error)
+{
+  if (expected_length >= 0 && (guint64) expected_length != len)
+    return sb_throw (error, SB_ERROR_LENGTH_MISMATCH,
+                     "%s: length is %" G_GSIZE_FORMAT ", expected %" G_GINT64_FORMAT, what, len,
+                     expected_length);
+  if (hashes == NULL)
+    return TRUE;
+  guint algos;
+  if (!hash_algos (hashes, what, &algos, error))
+    return FALSE;
+  g_autoptr (SbHasher) hasher = sb_hasher_new (algos);
+  sb_hasher_update (hasher, data, len);
+  return verify_hashes (hashes, what, hasher, error);
+}
+
+gboolean
+sb_meta_file_verify (const SbMetaFile *meta, const char *what, GBytes *data, GError **error)
+{
+  gsize len;
+  const guint8 *p = g_bytes_get_data (data, &len);
+  return verify_length_and_hashes (what, meta->length, meta->hashes, p, len, error);
+}
+
+SbTargetInfo *
+sb_target_info_copy (const SbTargetInfo *info)
+{
+  SbTargetInfo *copy = g_new0 (SbTargetInfo, 1);
+  copy->path = g_strdup (info->path);
+  copy->length = info->length;
+  copy->hashes = json_object_ref (info->hashes);
+  copy->custom = info->custom ? json_object_ref (info->custom) : NULL;
+  return copy;
+}
+
+void
+sb_target_info_free (SbTargetInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->path);
+  g_clear_pointer (&info->hashes, json_object_unref);
+  g_clear_pointer (&info->custom, json_object_unref);
+  g_free (info);
+}
+
+gboolean
+sb_target_info_get_hash_algos (const SbTargetInfo *info, guint *out_algos, GError **error)
+{
+  g_autofree char *what = g_strdup_printf ("target %s", info->path);
+  return hash_algos (info->hashes, what, out_algos, error);
+}
+
+gboolean
+sb_target_info_verify_bytes (const SbTargetInfo *info, const guint8 *data, gsize len,
+                             GError **error)
+{
+  g_autofree char *what = g_strdup_printf ("target %s", info->path);
+  return verify_length_and_hashes (what, info->length, info->hashes, data, len, error);
+}
+
+gboolean
+sb_target_info_verify_hasher (const SbTargetInfo *info, guint64 length, SbHasher *hasher,
+                              GError **error)
+{
+  g_autofree char *what = g_strdup_printf ("target %s", info->path);
+  guint algos;
+  if ((guint64) info->length != length)
+    return sb_throw (error, SB_ERROR_LENGTH_MISMATCH,
+                     "%s: length is %" G_GUINT64_FORMAT ", expected %" G_GINT64_FORMAT, what,
+                     length, info->length);
+  if (!hash_algos (info->hashes, what, &algos, error))
+    return FALSE;
+  return verify_hashes (info->hashes, what, hasher, error);
+}
