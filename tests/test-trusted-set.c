@@ -1,0 +1,1180 @@
+/* Tests for sb-trusted-set (the TUF client workflow, TUF §5.2 to §5.6). Every refusal the
+ * workflow makes has its own test path. */
+#include "config.h"
+
+#include "sb-error.h"
+#include "sb-json.h"
+#include "sb-trusted-set.h"
+#include "sb-test-repo.h"
+#include "sb-test-util.h"
+
+#include <string.h>
+
+typedef struct {
+  SbTestRepo *repo;
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  f->repo = sb_test_repo_new ();
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  sb_test_repo_free (f->repo);
+}
+
+static GBytes *
+bytes_of (Fixture *f, const char *role)
+{
+  return sb_test_repo_bytes (f->repo, role);
+}
+
+static SbTrustedSet *
+new_set_at (Fixture *f, gint64 reference_time)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) root = bytes_of (f, "root");
+  SbTrustedSet *ts = sb_trusted_set_new (root, reference_time, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ts);
+  return ts;
+}
+
+static SbTrustedSet *
+new_set (Fixture *f)
+{
+  return new_set_at (f, SB_TEST_NOW);
+}
+
+static void
+load_timestamp (Fixture *f, SbTrustedSet *ts)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = bytes_of (f, "timestamp");
+  gboolean unchanged = TRUE;
+  g_assert_true (sb_trusted_set_update_timestamp (ts, bytes, &unchanged, &error));
+  g_assert_no_error (error);
+  g_assert_false (unchanged);
+}
+
+static void
+load_snapshot (Fixture *f, SbTrustedSet *ts)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = bytes_of (f, "snapshot");
+  g_assert_true (sb_trusted_set_update_snapshot (ts, bytes, FALSE, &error));
+  g_assert_no_error (error);
+}
+
+static void
+load_targets (Fixture *f, SbTrustedSet *ts)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = bytes_of (f, "targets");
+  g_assert_true (sb_trusted_set_update_targets (ts, bytes, &error));
+  g_assert_no_error (error);
+}
+
+/* Brings snapshot and timestamp meta up to date with the repository, then returns a set with
+ * root, timestamp and snapshot trusted. */
+static SbTrustedSet *
+set_ready_for_targets (Fixture *f, gboolean with_hashes)
+{
+  sb_test_repo_update_snapshot_meta (f->repo, with_hashes);
+  sb_test_repo_update_timestamp_meta (f->repo, with_hashes);
+  SbTrustedSet *ts = new_set (f);
+  load_timestamp (f, ts);
+  load_snapshot (f, ts);
+  return ts;
+}
+
+static GBytes *
+tampered_bytes (Fixture *f, const char *role)
+{
+  g_autoptr (GBytes) bytes = bytes_of (f, role);
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  g_autofree char *copy = g_strndup (data, len);
+  /* Same length, different content: a space where the envelope has none matters to hashes
+   * only, so swap two characters inside a signature instead. */
+  char *sig = strstr (copy, "\"sig\":\"");
+  g_assert_nonnull (sig);
+  sig += 7;
+  sig[0] = sig[0] == 'a' ? 'b' : 'a';
+  return g_bytes_new (copy, len);
+}
+
+/* ---- TUF §5.2: the trusted root ---- */
+
+static void
+test_new_valid (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_root (ts)), ==, 1);
+  g_assert_null (sb_trusted_set_get_timestamp (ts));
+  g_assert_null (sb_trusted_set_get_snapshot (ts));
+  g_assert_null (sb_trusted_set_get_targets (ts));
+  g_assert_cmpint (sb_trusted_set_get_reference_time (ts), ==, SB_TEST_NOW);
+  g_assert_false (sb_trusted_set_get_consistent_snapshot (ts));
+  g_assert_false (sb_trusted_set_fast_forward_recovery_needed (ts));
+}
+
+static void
+test_new_unsigned_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_ptr_array_set_size (sb_test_repo_signers (f->repo, "root"), 0);
+  g_autoptr (GBytes) root = bytes_of (f, "root");
+  g_autoptr (SbTrustedSet) ts = sb_trusted_set_new (root, SB_TEST_NOW, &error);
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+  g_assert_null (ts);
+}
+
+static void
+test_new_malformed_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) root = g_bytes_new_static ("{\"signed\":", 10);
+  g_autoptr (SbTrustedSet) ts = sb_trusted_set_new (root, SB_TEST_NOW, &error);
+  g_assert_error (error, SB_ERROR, SB_ERROR_PARSE);
+  g_assert_null (ts);
+}
+
+static void
+test_new_wrong_type_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = bytes_of (f, "timestamp");
+  g_autoptr (SbTrustedSet) ts = sb_trusted_set_new (bytes, SB_TEST_NOW, &error);
+  g_assert_error (error, SB_ERROR, SB_ERROR_BAD_TYPE);
+  g_assert_null (ts);
+}
+
+static void
+test_new_expired_root_accepted (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_set_expires (f->repo, "root", SB_TEST_NOW - SB_TEST_DAY);
+  /* TUF §5.2: an expired trusted root may still be updated. */
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  /* ... but it cannot be the final root (TUF §5.3.10). */
+  g_autoptr (GBytes) ts_bytes = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, ts_bytes, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+}
+
+static void
+test_full_update (Fixture *f, gconstpointer data)
+{
+  json_object_set_boolean_member (sb_test_repo_signed (f->repo, "root"), "consistent_snapshot",
+                                  TRUE);
+  sb_test_repo_add_target (f->repo, "targets", "file.txt", "content");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, TRUE);
+  load_targets (f, ts);
+  g_assert_true (sb_trusted_set_get_consistent_snapshot (ts));
+  g_assert_nonnull (sb_trusted_set_get_targets (ts));
+  g_assert_true (sb_trusted_set_get_role (ts, "targets") == sb_trusted_set_get_targets (ts));
+  g_assert_true (sb_trusted_set_get_role (ts, "root") == sb_trusted_set_get_root (ts));
+  g_assert_true (sb_trusted_set_get_role (ts, "timestamp") == sb_trusted_set_get_timestamp (ts));
+  g_assert_true (sb_trusted_set_get_role (ts, "snapshot") == sb_trusted_set_get_snapshot (ts));
+  g_assert_cmpstr (sb_trusted_set_get_delegator (ts, "targets"), ==, "root");
+  g_assert_cmpstr (sb_trusted_set_get_delegator (ts, "snapshot"), ==, "root");
+  g_autoptr (SbTargetInfo) info =
+      sb_metadata_get_target (sb_trusted_set_get_targets (ts), "file.txt");
+  g_assert_cmpint (info->length, ==, 7);
+}
+
+/* ---- TUF §5.3: root updates ---- */
+
+/* Rotates root's keys; the next root version is signed by the old and the new key. Returns
+ * the old signer (a new reference). */
+static SbSigner *
+rotate_root (Fixture *f)
+{
+  GPtrArray *signers = sb_test_repo_signers (f->repo, "root");
+  SbSigner *old = sb_signer_ref (signers->pdata[0]);
+  sb_test_repo_rotate_keys (f->repo, "root");
+  sb_test_repo_bump (f->repo, "root");
+  g_ptr_array_add (signers, sb_signer_ref (old));
+  return old;
+}
+
+static void
+test_root_rotation (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_autoptr (SbSigner) old = rotate_root (f);
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_true (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_root (ts)), ==, 2);
+
+  /* Version 3 needs only the new key now. */
+  g_ptr_array_remove (sb_test_repo_signers (f->repo, "root"), old);
+  sb_test_repo_bump (f->repo, "root");
+  g_autoptr (GBytes) root3 = bytes_of (f, "root");
+  g_assert_true (sb_trusted_set_update_root (ts, root3, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_root (ts)), ==, 3);
+}
+
+static void
+test_root_signed_only_by_old (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_autoptr (SbSigner) old = rotate_root (f);
+  GPtrArray *signers = sb_test_repo_signers (f->repo, "root");
+  g_ptr_array_set_size (signers, 0);
+  g_ptr_array_add (signers, sb_signer_ref (old));
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_false (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_root (ts)), ==, 1);
+}
+
+static void
+test_root_signed_only_by_new (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_autoptr (SbSigner) old = rotate_root (f);
+  g_ptr_array_remove (sb_test_repo_signers (f->repo, "root"), old);
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_false (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_root (ts)), ==, 1);
+}
+
+static void
+test_root_new_threshold_unmet (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  /* Version 2 asks for two root keys but carries the signature of one. */
+  SbSigner *second = sb_test_repo_add_key (f->repo, "root");
+  JsonObject *roles
+      = json_object_get_object_member (sb_test_repo_signed (f->repo, "root"), "roles");
+  json_object_set_int_member (json_object_get_object_member (roles, "root"), "threshold", 2);
+  sb_test_repo_bump (f->repo, "root");
+  g_ptr_array_remove (sb_test_repo_signers (f->repo, "root"), second);
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_false (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+}
+
+static void
+test_root_version_skip (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  sb_test_repo_set_version (f->repo, "root", 3);
+  g_autoptr (GBytes) root3 = bytes_of (f, "root");
+  g_assert_false (sb_trusted_set_update_root (ts, root3, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_VERSION_MISMATCH);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_root (ts)), ==, 1);
+}
+
+static void
+test_root_same_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_autoptr (GBytes) root1 = bytes_of (f, "root");
+  g_assert_false (sb_trusted_set_update_root (ts, root1, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_ROLLBACK);
+}
+
+static void
+test_root_older_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_set_version (f->repo, "root", 5);
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  sb_test_repo_set_version (f->repo, "root", 4);
+  g_autoptr (GBytes) root4 = bytes_of (f, "root");
+  g_assert_false (sb_trusted_set_update_root (ts, root4, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_ROLLBACK);
+}
+
+static void
+test_root_wrong_type (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_autoptr (GBytes) bytes = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_root (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_BAD_TYPE);
+}
+
+static void
+test_root_bad_spec_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  sb_test_repo_bump (f->repo, "root");
+  json_object_set_string_member (sb_test_repo_signed (f->repo, "root"), "spec_version", "2.0.0");
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_false (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_SPEC_VERSION);
+}
+
+static void
+test_root_expired_intermediate (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  /* TUF §5.3.6: version 2 expired long ago, version 3 is current. */
+  sb_test_repo_bump (f->repo, "root");
+  sb_test_repo_set_expires (f->repo, "root", SB_TEST_NOW - 30 * SB_TEST_DAY);
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_true (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_no_error (error);
+  sb_test_repo_bump (f->repo, "root");
+  sb_test_repo_set_expires (f->repo, "root", SB_TEST_NOW + 30 * SB_TEST_DAY);
+  g_autoptr (GBytes) root3 = bytes_of (f, "root");
+  g_assert_true (sb_trusted_set_update_root (ts, root3, &error));
+  g_assert_no_error (error);
+  load_timestamp (f, ts);
+}
+
+static void
+test_root_expired_final (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  sb_test_repo_bump (f->repo, "root");
+  sb_test_repo_set_expires (f->repo, "root", SB_TEST_NOW);
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_true (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_no_error (error);
+  /* TUF §5.3.10: expiry at exactly the update start time is expired. */
+  g_autoptr (GBytes) timestamp = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, timestamp, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+  g_assert_null (sb_trusted_set_get_timestamp (ts));
+}
+
+static void
+test_root_after_timestamp_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  sb_test_repo_bump (f->repo, "root");
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_false (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+}
+
+/* ---- TUF §5.3.11: fast-forward attack recovery ---- */
+
+static void
+test_ff_timestamp_rotation (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  /* The client stored timestamp version 100, signed with the old (compromised) key. */
+  sb_test_repo_set_version (f->repo, "timestamp", 100);
+  g_autoptr (GBytes) stored_timestamp = bytes_of (f, "timestamp");
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+
+  /* The repository rotates the timestamp key and starts over at version 1. */
+  sb_test_repo_rotate_keys (f->repo, "timestamp");
+  sb_test_repo_bump (f->repo, "root");
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_true (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_no_error (error);
+  g_assert_true (sb_trusted_set_keys_rotated (ts, "timestamp"));
+  g_assert_false (sb_trusted_set_keys_rotated (ts, "snapshot"));
+  g_assert_true (sb_trusted_set_fast_forward_recovery_needed (ts));
+
+  /* The stored copy no longer verifies, so it cannot block the recovered versions either. */
+  g_assert_false (sb_trusted_set_update_timestamp (ts, stored_timestamp, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+  g_clear_error (&error);
+  g_assert_null (sb_trusted_set_get_timestamp (ts));
+  sb_test_repo_set_version (f->repo, "timestamp", 1);
+  load_timestamp (f, ts);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_timestamp (ts)), ==, 1);
+}
+
+static void
+test_ff_snapshot_rotation (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  /* The client stored snapshot version 100, listing targets version 100. */
+  sb_test_repo_set_version (f->repo, "snapshot", 100);
+  sb_test_repo_set_version (f->repo, "targets", 100);
+  sb_test_repo_update_snapshot_meta (f->repo, FALSE);
+  sb_test_repo_update_timestamp_meta (f->repo, FALSE);
+  g_autoptr (GBytes) stored_snapshot = bytes_of (f, "snapshot");
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+
+  sb_test_repo_rotate_keys (f->repo, "snapshot");
+  sb_test_repo_bump (f->repo, "root");
+  sb_test_repo_set_version (f->repo, "snapshot", 1);
+  sb_test_repo_set_version (f->repo, "targets", 1);
+  sb_test_repo_update_snapshot_meta (f->repo, FALSE);
+  sb_test_repo_update_timestamp_meta (f->repo, FALSE);
+  sb_test_repo_set_version (f->repo, "timestamp", 2);
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_true (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_no_error (error);
+  g_assert_false (sb_trusted_set_keys_rotated (ts, "timestamp"));
+  g_assert_true (sb_trusted_set_keys_rotated (ts, "snapshot"));
+  g_assert_true (sb_trusted_set_fast_forward_recovery_needed (ts));
+
+  load_timestamp (f, ts);
+  g_assert_false (sb_trusted_set_update_snapshot (ts, stored_snapshot, TRUE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+  g_clear_error (&error);
+  g_assert_null (sb_trusted_set_get_snapshot (ts));
+  load_snapshot (f, ts);
+  load_targets (f, ts);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_targets (ts)), ==, 1);
+}
+
+static void
+test_ff_threshold_change_is_rotation (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  JsonObject *roles
+      = json_object_get_object_member (sb_test_repo_signed (f->repo, "root"), "roles");
+  sb_test_repo_add_key (f->repo, "snapshot");
+  json_object_set_int_member (json_object_get_object_member (roles, "snapshot"), "threshold", 2);
+  sb_test_repo_bump (f->repo, "root");
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_true (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_no_error (error);
+  g_assert_true (sb_trusted_set_keys_rotated (ts, "snapshot"));
+}
+
+static void
+test_ff_no_rotation (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  /* Only root's own keys and expiry change. */
+  g_autoptr (SbSigner) old = rotate_root (f);
+  sb_test_repo_set_expires (f->repo, "root", SB_TEST_NOW + 900 * SB_TEST_DAY);
+  g_autoptr (GBytes) root2 = bytes_of (f, "root");
+  g_assert_true (sb_trusted_set_update_root (ts, root2, &error));
+  g_assert_no_error (error);
+  g_assert_false (sb_trusted_set_keys_rotated (ts, "timestamp"));
+  g_assert_false (sb_trusted_set_keys_rotated (ts, "snapshot"));
+  g_assert_false (sb_trusted_set_fast_forward_recovery_needed (ts));
+}
+
+/* ---- TUF §5.4: timestamp ---- */
+
+static void
+test_timestamp_bad_signature (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_autoptr (GBytes) bytes = tampered_bytes (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, bytes, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+  g_assert_null (sb_trusted_set_get_timestamp (ts));
+}
+
+static void
+test_timestamp_unsigned (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_ptr_array_set_size (sb_test_repo_signers (f->repo, "timestamp"), 0);
+  g_autoptr (GBytes) bytes = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, bytes, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+}
+
+static void
+test_timestamp_wrong_type (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_autoptr (GBytes) bytes = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, bytes, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_BAD_TYPE);
+}
+
+static void
+test_timestamp_malformed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  static const char text[] = "{\"signatures\":[],\"signed\":{}";
+  g_autoptr (GBytes) bytes = g_bytes_new_static (text, sizeof text - 1);
+  g_assert_false (sb_trusted_set_update_timestamp (ts, bytes, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_PARSE);
+}
+
+static void
+test_timestamp_rollback (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  sb_test_repo_set_version (f->repo, "timestamp", 5);
+  load_timestamp (f, ts);
+  sb_test_repo_set_version (f->repo, "timestamp", 4);
+  g_autoptr (GBytes) older = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, older, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_ROLLBACK);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_timestamp (ts)), ==, 5);
+}
+
+static void
+test_timestamp_equal_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  SbMetadata *trusted = sb_trusted_set_get_timestamp (ts);
+  /* Same version, different content (TUF §5.4.3.1): nothing changed, keep the trusted one. */
+  json_object_set_int_member (
+      json_object_get_object_member (
+          json_object_get_object_member (sb_test_repo_signed (f->repo, "timestamp"), "meta"),
+          "snapshot.json"),
+      "version", 100);
+  g_autoptr (GBytes) same = bytes_of (f, "timestamp");
+  gboolean unchanged = FALSE;
+  g_assert_true (sb_trusted_set_update_timestamp (ts, same, &unchanged, &error));
+  g_assert_no_error (error);
+  g_assert_true (unchanged);
+  g_assert_true (sb_trusted_set_get_timestamp (ts) == trusted);
+  g_assert_cmpint (sb_metadata_get_snapshot_meta (sb_trusted_set_get_timestamp (ts))->version, ==,
+                   1);
+}
+
+static void
+test_timestamp_equal_version_expired (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  sb_test_repo_set_expires (f->repo, "timestamp", SB_TEST_NOW - 1);
+  g_autoptr (GBytes) expired = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, expired, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+  g_clear_error (&error);
+  /* "Unchanged" is no way around expiry: the trusted copy is still expired. */
+  gboolean unchanged = FALSE;
+  g_assert_false (sb_trusted_set_update_timestamp (ts, expired, &unchanged, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+  g_assert_true (unchanged);
+}
+
+static void
+test_timestamp_snapshot_rollback (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  sb_test_repo_set_version (f->repo, "snapshot", 3);
+  sb_test_repo_update_timestamp_meta (f->repo, FALSE);
+  load_timestamp (f, ts);
+  /* TUF §5.4.3.2: a newer timestamp listing an older snapshot. */
+  sb_test_repo_bump (f->repo, "timestamp");
+  sb_test_repo_set_version (f->repo, "snapshot", 2);
+  sb_test_repo_update_timestamp_meta (f->repo, FALSE);
+  g_autoptr (GBytes) bytes = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, bytes, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_ROLLBACK);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_timestamp (ts)), ==, 1);
+}
+
+static void
+test_timestamp_expired (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  sb_test_repo_set_expires (f->repo, "timestamp", SB_TEST_NOW - 1);
+  g_autoptr (GBytes) bytes = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, bytes, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+  g_clear_error (&error);
+  /* Kept as intermediate, but nothing can be built on it. */
+  g_assert_nonnull (sb_trusted_set_get_timestamp (ts));
+  g_autoptr (GBytes) snapshot = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, snapshot, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+}
+
+static void
+test_timestamp_expiry_boundary (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_set_expires (f->repo, "timestamp", SB_TEST_NOW + 60);
+  g_autoptr (GBytes) bytes = bytes_of (f, "timestamp");
+
+  g_autoptr (SbTrustedSet) before = new_set_at (f, SB_TEST_NOW + 59);
+  g_assert_true (sb_trusted_set_update_timestamp (before, bytes, NULL, &error));
+  g_assert_no_error (error);
+
+  g_autoptr (SbTrustedSet) at = new_set_at (f, SB_TEST_NOW + 60);
+  g_assert_false (sb_trusted_set_update_timestamp (at, bytes, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+}
+
+static void
+test_timestamp_intermediate_guards_rollback (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  /* The stored timestamp (version 10) has expired since. */
+  sb_test_repo_set_version (f->repo, "timestamp", 10);
+  sb_test_repo_set_expires (f->repo, "timestamp", SB_TEST_NOW - SB_TEST_DAY);
+  g_autoptr (GBytes) stored = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, stored, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+  g_clear_error (&error);
+  /* A fresh but older one is still a rollback. */
+  sb_test_repo_set_version (f->repo, "timestamp", 9);
+  sb_test_repo_set_expires (f->repo, "timestamp", SB_TEST_NOW + SB_TEST_DAY);
+  g_autoptr (GBytes) older = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, older, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_ROLLBACK);
+  g_clear_error (&error);
+  /* A fresh, newer one replaces it. */
+  sb_test_repo_set_version (f->repo, "timestamp", 11);
+  load_timestamp (f, ts);
+  load_snapshot (f, ts);
+}
+
+static void
+test_timestamp_after_snapshot_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  load_snapshot (f, ts);
+  sb_test_repo_bump (f->repo, "timestamp");
+  g_autoptr (GBytes) bytes = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, bytes, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+}
+
+/* ---- TUF §5.5: snapshot ---- */
+
+static void
+test_snapshot_before_timestamp_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_autoptr (GBytes) bytes = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, bytes, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_snapshot_hash_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_update_timestamp_meta (f->repo, TRUE);
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  /* Same length, other bytes: a snapshot the timestamp does not describe. */
+  g_autoptr (GBytes) bytes = tampered_bytes (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, bytes, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_HASH_MISMATCH);
+  g_assert_null (sb_trusted_set_get_snapshot (ts));
+}
+
+static void
+test_snapshot_length_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_update_timestamp_meta (f->repo, TRUE);
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  /* A new snapshot of the same version, signed properly, but not the one listed. */
+  sb_test_repo_set_expires (f->repo, "snapshot", SB_TEST_NOW + 70 * SB_TEST_DAY);
+  g_autoptr (GBytes) bytes = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, bytes, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_HASH_MISMATCH);
+  g_clear_error (&error);
+  json_object_set_string_member (sb_test_repo_signed (f->repo, "snapshot"), "x-padding", "more");
+  g_autoptr (GBytes) longer = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, longer, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_LENGTH_MISMATCH);
+}
+
+static void
+test_snapshot_trusted_local_skips_hashes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) stored = bytes_of (f, "snapshot");
+  /* The repository moved on: timestamp now describes snapshot version 2. */
+  sb_test_repo_bump (f->repo, "snapshot");
+  sb_test_repo_update_timestamp_meta (f->repo, TRUE);
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  /* The stored copy loads as intermediate: hashes are not checked, the version is. */
+  g_assert_false (sb_trusted_set_update_snapshot (ts, stored, TRUE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_VERSION_MISMATCH);
+  g_clear_error (&error);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_snapshot (ts)), ==, 1);
+  /* Not as a new download, though. */
+  g_assert_false (sb_trusted_set_update_snapshot (ts, stored, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_HASH_MISMATCH);
+  g_clear_error (&error);
+  load_snapshot (f, ts);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_snapshot (ts)), ==, 2);
+}
+
+static void
+test_snapshot_bad_signature (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  g_autoptr (GBytes) bytes = tampered_bytes (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, bytes, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+  g_assert_null (sb_trusted_set_get_snapshot (ts));
+}
+
+static void
+test_snapshot_wrong_type (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  g_autoptr (GBytes) bytes = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, bytes, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_BAD_TYPE);
+}
+
+static void
+test_snapshot_version_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  /* TUF §5.5.4: timestamp lists version 1. */
+  sb_test_repo_set_version (f->repo, "snapshot", 2);
+  g_autoptr (GBytes) bytes = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, bytes, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_VERSION_MISMATCH);
+  g_clear_error (&error);
+  /* An intermediate snapshot cannot vouch for targets. */
+  g_autoptr (GBytes) targets = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets (ts, targets, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_VERSION_MISMATCH);
+  g_assert_null (sb_trusted_set_get_targets (ts));
+}
+
+static void
+test_snapshot_expired (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  sb_test_repo_set_expires (f->repo, "snapshot", SB_TEST_NOW);
+  g_autoptr (GBytes) bytes = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, bytes, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+  g_clear_error (&error);
+  g_autoptr (GBytes) targets = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets (ts, targets, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+}
+
+/* Loads @stored_snapshot as the trusted (intermediate) copy and then the repository's current
+ * snapshot; expects @code (-1: accepted). */
+static void
+check_snapshot_after_stored (Fixture *f, GBytes *stored_snapshot, gint code)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_bump (f->repo, "snapshot");
+  sb_test_repo_update_timestamp_meta (f->repo, FALSE);
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  g_assert_false (sb_trusted_set_update_snapshot (ts, stored_snapshot, TRUE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_VERSION_MISMATCH);
+  g_clear_error (&error);
+  g_autoptr (GBytes) bytes = bytes_of (f, "snapshot");
+  gboolean ok = sb_trusted_set_update_snapshot (ts, bytes, FALSE, &error);
+  if (code < 0)
+    {
+      g_assert_no_error (error);
+      g_assert_true (ok);
+    }
+  else
+    {
+      g_assert_error (error, SB_ERROR, code);
+      g_assert_false (ok);
+      g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_snapshot (ts)), ==, 1);
+    }
+}
+
+static JsonObject *
+snapshot_meta (Fixture *f)
+{
+  return json_object_get_object_member (sb_test_repo_signed (f->repo, "snapshot"), "meta");
+}
+
+static void
+test_snapshot_role_removed (Fixture *f, gconstpointer data)
+{
+  JsonObject *entry = json_object_new ();
+  json_object_set_int_member (entry, "version", 4);
+  json_object_set_object_member (snapshot_meta (f), "team.json", entry);
+  g_autoptr (GBytes) stored = bytes_of (f, "snapshot");
+  json_object_remove_member (snapshot_meta (f), "team.json");
+  check_snapshot_after_stored (f, stored, SB_ERROR_ROLLBACK);
+}
+
+static void
+test_snapshot_meta_rollback (Fixture *f, gconstpointer data)
+{
+  sb_test_repo_set_version (f->repo, "targets", 7);
+  sb_test_repo_update_snapshot_meta (f->repo, FALSE);
+  g_autoptr (GBytes) stored = bytes_of (f, "snapshot");
+  sb_test_repo_set_version (f->repo, "targets", 6);
+  sb_test_repo_update_snapshot_meta (f->repo, FALSE);
+  check_snapshot_after_stored (f, stored, SB_ERROR_ROLLBACK);
+}
+
+static void
+test_snapshot_meta_forward (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GBytes) stored = bytes_of (f, "snapshot");
+  /* Versions that go up and roles that appear are fine. */
+  sb_test_repo_set_version (f->repo, "targets", 2);
+  sb_test_repo_update_snapshot_meta (f->repo, FALSE);
+  JsonObject *entry = json_object_new ();
+  json_object_set_int_member (entry, "version", 1);
+  json_object_set_object_member (snapshot_meta (f), "new-role.json", entry);
+  check_snapshot_after_stored (f, stored, -1);
+}
+
+static void
+test_snapshot_after_targets_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  load_targets (f, ts);
+  g_autoptr (GBytes) bytes = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, bytes, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+}
+
+/* ---- TUF §5.6: targets ---- */
+
+static void
+test_targets_before_snapshot_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  g_autoptr (GBytes) bytes = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_targets_hash_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, TRUE);
+  g_autoptr (GBytes) bytes = tampered_bytes (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_HASH_MISMATCH);
+  g_assert_null (sb_trusted_set_get_targets (ts));
+}
+
+static void
+test_targets_length_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, TRUE);
+  sb_test_repo_add_target (f->repo, "targets", "extra", "x");
+  g_autoptr (GBytes) bytes = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_LENGTH_MISMATCH);
+}
+
+static void
+test_targets_version_mismatch (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  /* Snapshot lists version 1: an older (or newer) targets is refused. */
+  sb_test_repo_set_version (f->repo, "targets", 2);
+  g_autoptr (GBytes) bytes = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_VERSION_MISMATCH);
+}
+
+static void
+test_targets_rollback (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_set_version (f->repo, "targets", 5);
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  sb_test_repo_set_version (f->repo, "targets", 4);
+  g_autoptr (GBytes) bytes = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_VERSION_MISMATCH);
+}
+
+static void
+test_targets_missing_from_snapshot (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  json_object_remove_member (snapshot_meta (f), "targets.json");
+  sb_test_repo_update_timestamp_meta (f->repo, FALSE);
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  load_snapshot (f, ts);
+  g_autoptr (GBytes) bytes = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+}
+
+static void
+test_targets_bad_signature (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GBytes) bytes = tampered_bytes (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+}
+
+static void
+test_targets_wrong_type (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  /* Snapshot signed by the targets key too, served as targets.json. */
+  g_ptr_array_add (sb_test_repo_signers (f->repo, "snapshot"),
+                   sb_signer_ref (sb_test_repo_signers (f->repo, "targets")->pdata[0]));
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GBytes) bytes = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_targets (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_BAD_TYPE);
+}
+
+static void
+test_targets_expired (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_set_expires (f->repo, "targets", SB_TEST_NOW);
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GBytes) bytes = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+  g_assert_null (sb_trusted_set_get_targets (ts));
+}
+
+static void
+test_delegated_targets (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *const paths[] = { "team/*", NULL };
+  sb_test_repo_delegate (f->repo, "targets", "team", paths, NULL, FALSE);
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, TRUE);
+  g_autoptr (GBytes) team = bytes_of (f, "team");
+
+  /* The delegator must be loaded first. */
+  g_assert_false (sb_trusted_set_update_delegated_targets (ts, team, "team", "targets", &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  load_targets (f, ts);
+
+  /* A role cannot pose as a top-level one, nor targets come from another delegator. */
+  g_assert_false (
+      sb_trusted_set_update_delegated_targets (ts, team, "snapshot", "targets", &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  g_assert_true (sb_trusted_set_update_delegated_targets (ts, team, "team", "targets", &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (sb_trusted_set_get_role (ts, "team"));
+  g_assert_cmpstr (sb_trusted_set_get_delegator (ts, "team"), ==, "targets");
+}
+
+static void
+test_delegated_targets_wrong_key (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *const paths[] = { "*", NULL };
+  sb_test_repo_delegate (f->repo, "targets", "team", paths, NULL, FALSE);
+  /* Signed with the top-level targets key, which targets does not give to "team". */
+  GPtrArray *signers = sb_test_repo_signers (f->repo, "team");
+  g_ptr_array_set_size (signers, 0);
+  g_ptr_array_add (signers, sb_signer_ref (sb_test_repo_signers (f->repo, "targets")->pdata[0]));
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  load_targets (f, ts);
+  g_autoptr (GBytes) team = bytes_of (f, "team");
+  g_assert_false (sb_trusted_set_update_delegated_targets (ts, team, "team", "targets", &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+  g_assert_null (sb_trusted_set_get_role (ts, "team"));
+}
+
+static void
+test_delegated_targets_not_delegated (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *const paths[] = { "*", NULL };
+  sb_test_repo_delegate (f->repo, "targets", "team", paths, NULL, FALSE);
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  load_targets (f, ts);
+  g_autoptr (GBytes) team = bytes_of (f, "team");
+  g_assert_true (sb_trusted_set_update_delegated_targets (ts, team, "team", "targets", &error));
+  /* "team" does not delegate "team". */
+  g_assert_false (sb_trusted_set_update_delegated_targets (ts, team, "team", "team", &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+}
+
+/* ---- targets without timestamp and snapshot (OTA-CE Director) ---- */
+
+static void
+test_direct_targets (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_set_version (f->repo, "targets", 3);
+  g_autoptr (GBytes) v3 = bytes_of (f, "targets");
+  sb_test_repo_set_version (f->repo, "targets", 2);
+  g_autoptr (GBytes) v2 = bytes_of (f, "targets");
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+
+  g_assert_true (sb_trusted_set_update_targets_without_snapshot (ts, v3, &error));
+  g_assert_no_error (error);
+  g_assert_false (sb_trusted_set_update_targets_without_snapshot (ts, v2, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_ROLLBACK);
+  g_clear_error (&error);
+  /* The same version again is fine (nothing changed). */
+  g_assert_true (sb_trusted_set_update_targets_without_snapshot (ts, v3, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_targets (ts)), ==, 3);
+
+  g_autoptr (GBytes) timestamp = bytes_of (f, "timestamp");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, timestamp, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_direct_targets_refusals (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_autoptr (GBytes) bad = tampered_bytes (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets_without_snapshot (ts, bad, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+  g_clear_error (&error);
+
+  g_autoptr (GBytes) wrong = bytes_of (f, "snapshot");
+  g_assert_false (sb_trusted_set_update_targets_without_snapshot (ts, wrong, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_BAD_TYPE);
+  g_clear_error (&error);
+
+  sb_test_repo_set_expires (f->repo, "targets", SB_TEST_NOW - 1);
+  g_autoptr (GBytes) expired = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets_without_snapshot (ts, expired, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+  g_clear_error (&error);
+
+  g_autoptr (SbTrustedSet) after = new_set (f);
+  load_timestamp (f, after);
+  g_assert_false (sb_trusted_set_update_targets_without_snapshot (after, expired, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_direct_targets_root_expired (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_set_expires (f->repo, "root", SB_TEST_NOW - 1);
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  g_autoptr (GBytes) bytes = bytes_of (f, "targets");
+  g_assert_false (sb_trusted_set_update_targets_without_snapshot (ts, bytes, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
+  ADD ("/trusted-set/new/valid", test_new_valid);
+  ADD ("/trusted-set/new/unsigned-refused", test_new_unsigned_refused);
+  ADD ("/trusted-set/new/malformed-refused", test_new_malformed_refused);
+  ADD ("/trusted-set/new/wrong-type-refused", test_new_wrong_type_refused);
+  ADD ("/trusted-set/new/expired-root-accepted-not-final", test_new_expired_root_accepted);
+  ADD ("/trusted-set/full-update", test_full_update);
+
+  ADD ("/trusted-set/root/rotation", test_root_rotation);
+  ADD ("/trusted-set/root/signed-only-by-old-keys-refused", test_root_signed_only_by_old);
+  ADD ("/trusted-set/root/signed-only-by-new-keys-refused", test_root_signed_only_by_new);
+  ADD ("/trusted-set/root/new-threshold-unmet-refused", test_root_new_threshold_unmet);
+  ADD ("/trusted-set/root/version-skip-refused", test_root_version_skip);
+  ADD ("/trusted-set/root/same-version-refused", test_root_same_version);
+  ADD ("/trusted-set/root/older-version-refused", test_root_older_version);
+  ADD ("/trusted-set/root/wrong-type-refused", test_root_wrong_type);
+  ADD ("/trusted-set/root/bad-spec-version-refused", test_root_bad_spec_version);
+  ADD ("/trusted-set/root/expired-intermediate-accepted", test_root_expired_intermediate);
+  ADD ("/trusted-set/root/expired-final-refused", test_root_expired_final);
+  ADD ("/trusted-set/root/after-timestamp-refused", test_root_after_timestamp_refused);
+
+  ADD ("/trusted-set/fast-forward/timestamp-key-rotation", test_ff_timestamp_rotation);
+  ADD ("/trusted-set/fast-forward/snapshot-key-rotation", test_ff_snapshot_rotation);
+  ADD ("/trusted-set/fast-forward/threshold-change", test_ff_threshold_change_is_rotation);
+  ADD ("/trusted-set/fast-forward/no-rotation", test_ff_no_rotation);
+
+  ADD ("/trusted-set/timestamp/bad-signature-refused", test_timestamp_bad_signature);
+  ADD ("/trusted-set/timestamp/unsigned-refused", test_timestamp_unsigned);
+  ADD ("/trusted-set/timestamp/wrong-type-refused", test_timestamp_wrong_type);
+  ADD ("/trusted-set/timestamp/malformed-refused", test_timestamp_malformed);
+  ADD ("/trusted-set/timestamp/rollback-refused", test_timestamp_rollback);
+  ADD ("/trusted-set/timestamp/equal-version-unchanged", test_timestamp_equal_version);
+  ADD ("/trusted-set/timestamp/equal-version-still-expired", test_timestamp_equal_version_expired);
+  ADD ("/trusted-set/timestamp/snapshot-version-rollback-refused",
+       test_timestamp_snapshot_rollback);
+  ADD ("/trusted-set/timestamp/expired-refused", test_timestamp_expired);
+  ADD ("/trusted-set/timestamp/expiry-boundary", test_timestamp_expiry_boundary);
+  ADD ("/trusted-set/timestamp/intermediate-guards-rollback",
+       test_timestamp_intermediate_guards_rollback);
+  ADD ("/trusted-set/timestamp/after-snapshot-refused", test_timestamp_after_snapshot_refused);
+
+  ADD ("/trusted-set/snapshot/before-timestamp-refused", test_snapshot_before_timestamp_refused);
+  ADD ("/trusted-set/snapshot/hash-mismatch-refused", test_snapshot_hash_mismatch);
+  ADD ("/trusted-set/snapshot/length-mismatch-refused", test_snapshot_length_mismatch);
+  ADD ("/trusted-set/snapshot/trusted-local-skips-hashes",
+       test_snapshot_trusted_local_skips_hashes);
+  ADD ("/trusted-set/snapshot/bad-signature-refused", test_snapshot_bad_signature);
+  ADD ("/trusted-set/snapshot/wrong-type-refused", test_snapshot_wrong_type);
+  ADD ("/trusted-set/snapshot/version-mismatch-refused", test_snapshot_version_mismatch);
+  ADD ("/trusted-set/snapshot/expired-refused", test_snapshot_expired);
+  ADD ("/trusted-set/snapshot/role-removed-refused", test_snapshot_role_removed);
+  ADD ("/trusted-set/snapshot/meta-version-rollback-refused", test_snapshot_meta_rollback);
+  ADD ("/trusted-set/snapshot/meta-versions-forward-accepted", test_snapshot_meta_forward);
+  ADD ("/trusted-set/snapshot/after-targets-refused", test_snapshot_after_targets_refused);
+
+  ADD ("/trusted-set/targets/before-snapshot-refused", test_targets_before_snapshot_refused);
+  ADD ("/trusted-set/targets/hash-mismatch-refused", test_targets_hash_mismatch);
+  ADD ("/trusted-set/targets/length-mismatch-refused", test_targets_length_mismatch);
+  ADD ("/trusted-set/targets/version-mismatch-refused", test_targets_version_mismatch);
+  ADD ("/trusted-set/targets/rollback-refused", test_targets_rollback);
+  ADD ("/trusted-set/targets/missing-from-snapshot-refused", test_targets_missing_from_snapshot);
+  ADD ("/trusted-set/targets/bad-signature-refused", test_targets_bad_signature);
+  ADD ("/trusted-set/targets/wrong-type-refused", test_targets_wrong_type);
+  ADD ("/trusted-set/targets/expired-refused", test_targets_expired);
+  ADD ("/trusted-set/delegated/loaded", test_delegated_targets);
+  ADD ("/trusted-set/delegated/wrong-key-refused", test_delegated_targets_wrong_key);
+  ADD ("/trusted-set/delegated/not-delegated-refused", test_delegated_targets_not_delegated);
+
+  ADD ("/trusted-set/without-snapshot/rollback-refused", test_direct_targets);
+  ADD ("/trusted-set/without-snapshot/refusals", test_direct_targets_refusals);
+  ADD ("/trusted-set/without-snapshot/root-expired-refused", test_direct_targets_root_expired);
+
+#undef ADD
+
+  return g_test_run ();
+}
