@@ -1,7 +1,8 @@
-/* Tests for sb-trusted-set (the TUF client workflow, TUF §5.2 to §5.6). Every refusal the
- * workflow makes has its own test path. */
+/* Tests for sb-trusted-set (the TUF client workflow, TUF §5.2 to §5.6) and the target search of
+ * sb-delegation (TUF §5.6.7). Every refusal the workflow makes has its own test path. */
 #include "config.h"
 
+#include "sb-delegation.h"
 #include "sb-error.h"
 #include "sb-json.h"
 #include "sb-trusted-set.h"
@@ -1080,6 +1081,15 @@ test_direct_targets_refusals (Fixture *f, gconstpointer data)
   g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
   g_clear_error (&error);
 
+  /* The expired copy is intermediate: a search refuses to use it. */
+  g_autoptr (SbTargetSearch) search = sb_target_search_new (ts, "file");
+  const char *role, *delegator;
+  SbTargetInfo *found = NULL;
+  g_assert_false (sb_target_search_next (search, &role, &delegator, &found, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+  g_assert_null (found);
+  g_clear_error (&error);
+
   g_autoptr (SbTrustedSet) after = new_set (f);
   load_timestamp (f, after);
   g_assert_false (sb_trusted_set_update_targets_without_snapshot (after, expired, &error));
@@ -1095,6 +1105,371 @@ test_direct_targets_root_expired (Fixture *f, gconstpointer data)
   g_autoptr (GBytes) bytes = bytes_of (f, "targets");
   g_assert_false (sb_trusted_set_update_targets_without_snapshot (ts, bytes, &error));
   g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+}
+
+/* ---- TUF §5.6.7: the target search ---- */
+
+/* Searches @path, loading every role the search asks for from the repository, in order, into
+ * @loaded. */
+static SbTargetInfo *
+run_search (Fixture *f, SbTrustedSet *ts, const char *path, GPtrArray *loaded, GError **error)
+{
+  g_autoptr (SbTargetSearch) search = sb_target_search_new (ts, path);
+  for (;;)
+    {
+      const char *role = NULL, *delegator = NULL;
+      SbTargetInfo *found = NULL;
+      if (!sb_target_search_next (search, &role, &delegator, &found, error))
+        {
+          g_assert_null (found);
+          return NULL;
+        }
+      if (found != NULL)
+        {
+          g_assert_null (role);
+          return found;
+        }
+      g_assert_nonnull (role);
+      g_assert_nonnull (delegator);
+      g_ptr_array_add (loaded, g_strdup (role));
+      g_autoptr (GBytes) bytes = bytes_of (f, role);
+      if (!sb_trusted_set_update_delegated_targets (ts, bytes, role, delegator, error))
+        return NULL;
+    }
+}
+
+static void
+assert_loaded (GPtrArray *loaded, const char *const *expected)
+{
+  g_autofree char *got = NULL;
+  g_ptr_array_add (loaded, NULL);
+  got = g_strjoinv (",", (char **) loaded->pdata);
+  g_ptr_array_remove_index (loaded, loaded->len - 1);
+  g_autofree char *want = g_strjoinv (",", (char **) expected);
+  g_assert_cmpstr (got, ==, want);
+}
+
+static const char *const ALL[] = { "*", NULL };
+
+static void
+test_search_top_level (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_add_target (f->repo, "targets", "dir/file", "top");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, TRUE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "dir/file", loaded, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (info->length, ==, 3);
+  const char *const expected[] = { "targets", NULL };
+  assert_loaded (loaded, expected);
+
+  /* A second search reuses the loaded role. */
+  g_ptr_array_set_size (loaded, 0);
+  g_autoptr (SbTargetInfo) again = run_search (f, ts, "dir/file", loaded, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (loaded->len, ==, 0);
+}
+
+static void
+test_search_preorder (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  /* targets -> A -> (C, D), then B -> E; the target is only in E, and also in nobody else. */
+  sb_test_repo_delegate (f->repo, "targets", "A", ALL, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "targets", "B", ALL, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "A", "C", ALL, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "A", "D", ALL, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "B", "E", ALL, NULL, FALSE);
+  sb_test_repo_add_target (f->repo, "E", "file", "from E");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, TRUE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "file", loaded, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (info->length, ==, 6);
+  const char *const expected[] = { "targets", "A", "C", "D", "B", "E", NULL };
+  assert_loaded (loaded, expected);
+}
+
+static void
+test_search_first_role_wins (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_delegate (f->repo, "targets", "A", ALL, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "targets", "B", ALL, NULL, FALSE);
+  sb_test_repo_add_target (f->repo, "A", "file", "from A");
+  sb_test_repo_add_target (f->repo, "B", "file", "from B, longer");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "file", loaded, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (info->length, ==, 6);
+  const char *const expected[] = { "targets", "A", NULL };
+  assert_loaded (loaded, expected);
+}
+
+static void
+test_search_paths_filter (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *const docs[] = { "docs/*", "*.md", NULL };
+  const char *const bins[] = { "bin/*", NULL };
+  sb_test_repo_delegate (f->repo, "targets", "docs", docs, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "targets", "bins", bins, NULL, FALSE);
+  sb_test_repo_add_target (f->repo, "bins", "bin/tool", "tool");
+  /* The docs role lists bin/tool too, but is not trusted for it. */
+  sb_test_repo_add_target (f->repo, "docs", "bin/tool", "evil tool");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "bin/tool", loaded, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (info->length, ==, 4);
+  const char *const expected[] = { "targets", "bins", NULL };
+  assert_loaded (loaded, expected);
+
+  /* "*.md" does not cross "/". */
+  g_ptr_array_set_size (loaded, 0);
+  g_autoptr (SbTargetInfo) none = run_search (f, ts, "docs/sub/README.md", loaded, &error);
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_assert_null (none);
+  g_assert_cmpuint (loaded->len, ==, 0);
+}
+
+static void
+test_search_terminating (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  /* targets -> A (non-terminating) -> C (terminating); then B, which has the target. */
+  sb_test_repo_delegate (f->repo, "targets", "A", ALL, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "targets", "B", ALL, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "A", "C", ALL, NULL, TRUE);
+  sb_test_repo_delegate (f->repo, "A", "D", ALL, NULL, FALSE);
+  sb_test_repo_add_target (f->repo, "B", "file", "from B");
+  sb_test_repo_add_target (f->repo, "D", "file", "from D");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "file", loaded, &error);
+  /* C is terminating: neither its sibling D nor A's sibling B is tried. */
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_assert_null (info);
+  const char *const expected[] = { "targets", "A", "C", NULL };
+  assert_loaded (loaded, expected);
+}
+
+static void
+test_search_terminating_nonmatching (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  /* A terminating delegation that does not match the path does not stop anything. */
+  const char *const other[] = { "other/*", NULL };
+  sb_test_repo_delegate (f->repo, "targets", "A", other, NULL, TRUE);
+  sb_test_repo_delegate (f->repo, "targets", "B", ALL, NULL, FALSE);
+  sb_test_repo_add_target (f->repo, "B", "file", "from B");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "file", loaded, &error);
+  g_assert_no_error (error);
+  const char *const expected[] = { "targets", "B", NULL };
+  assert_loaded (loaded, expected);
+}
+
+static void
+test_search_cycle (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_delegate (f->repo, "targets", "A", ALL, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "A", "B", ALL, NULL, FALSE);
+  /* B delegates back to A, with A's key, and to itself. */
+  JsonObject *b_signed = sb_test_repo_signed (f->repo, "B");
+  JsonObject *delegations = json_object_new ();
+  JsonObject *keys = json_object_new ();
+  SbKey *a_key = sb_signer_get_public (sb_test_repo_signers (f->repo, "A")->pdata[0]);
+  json_object_set_member (keys, sb_key_get_keyid (a_key), sb_key_to_json (a_key));
+  json_object_set_object_member (delegations, "keys", keys);
+  JsonArray *roles = json_array_new ();
+  const char *const names[] = { "A", "B" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      JsonObject *role = json_object_new ();
+      JsonArray *keyids = json_array_new ();
+      json_array_add_string_element (keyids, sb_key_get_keyid (a_key));
+      json_object_set_string_member (role, "name", names[i]);
+      json_object_set_array_member (role, "keyids", keyids);
+      json_object_set_int_member (role, "threshold", 1);
+      json_object_set_boolean_member (role, "terminating", FALSE);
+      json_object_set_array_member (role, "paths", json_array_new ());
+      json_array_add_string_element (json_object_get_array_member (role, "paths"), "*");
+      json_array_add_object_element (roles, role);
+    }
+  json_object_set_array_member (delegations, "roles", roles);
+  json_object_set_object_member (b_signed, "delegations", delegations);
+
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "missing", loaded, &error);
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_assert_null (info);
+  const char *const expected[] = { "targets", "A", "B", NULL };
+  assert_loaded (loaded, expected);
+}
+
+/* targets -> r00 -> r01 -> ... -> r(n-1), each delegating everything to the next. */
+static void
+make_chain (Fixture *f, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("r%02u", i);
+      g_autofree char *parent = i == 0 ? g_strdup ("targets") : g_strdup_printf ("r%02u", i - 1);
+      sb_test_repo_delegate (f->repo, parent, name, ALL, NULL, FALSE);
+    }
+}
+
+static void
+test_search_cap (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  make_chain (f, SB_MAX_DELEGATIONS + 5);
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "missing", loaded, &error);
+  g_assert_error (error, SB_ERROR, SB_ERROR_TOO_MANY);
+  g_assert_null (info);
+  /* The top-level targets and SB_MAX_DELEGATIONS delegated roles, as python-tuf. */
+  g_assert_cmpuint (loaded->len, ==, SB_MAX_DELEGATIONS + 1);
+}
+
+static void
+test_search_cap_last_allowed (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  make_chain (f, SB_MAX_DELEGATIONS);
+  g_autofree char *last = g_strdup_printf ("r%02u", SB_MAX_DELEGATIONS - 1);
+  sb_test_repo_add_target (f->repo, last, "deep", "deep");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "deep", loaded, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (info);
+  g_assert_cmpuint (loaded->len, ==, SB_MAX_DELEGATIONS + 1);
+}
+
+static void
+test_search_role_not_in_snapshot (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_delegate (f->repo, "targets", "A", ALL, NULL, FALSE);
+  sb_test_repo_add_target (f->repo, "A", "file", "from A");
+  sb_test_repo_update_snapshot_meta (f->repo, FALSE);
+  json_object_remove_member (snapshot_meta (f), "A.json");
+  sb_test_repo_update_timestamp_meta (f->repo, FALSE);
+  g_autoptr (SbTrustedSet) ts = new_set (f);
+  load_timestamp (f, ts);
+  load_snapshot (f, ts);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "file", loaded, &error);
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_assert_null (info);
+  /* A was not even requested. */
+  const char *const expected[] = { "targets", NULL };
+  assert_loaded (loaded, expected);
+}
+
+static void
+test_search_hash_prefix (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *digest = sb_sha256_hex ("pkg/a.tgz", strlen ("pkg/a.tgz"));
+  char prefix[3] = { digest[0], digest[1], '\0' };
+  char other[3] = { digest[0] == 'f' ? '0' : 'f', digest[1], '\0' };
+  const char *const match[] = { prefix, NULL };
+  const char *const miss[] = { other, NULL };
+  sb_test_repo_delegate (f->repo, "targets", "bin-miss", NULL, miss, FALSE);
+  sb_test_repo_delegate (f->repo, "targets", "bin-match", NULL, match, FALSE);
+  sb_test_repo_add_target (f->repo, "bin-match", "pkg/a.tgz", "a");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "pkg/a.tgz", loaded, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (info);
+  const char *const expected[] = { "targets", "bin-match", NULL };
+  assert_loaded (loaded, expected);
+}
+
+static void
+test_search_succinct (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  sb_test_repo_delegate_succinct (f->repo, "targets", 3, "bin");
+  SbRole shape = { .name = (char *) "bin", .bit_length = 3, .threshold = 1 };
+  g_autofree char *bin = sb_succinct_bin_for_target (&shape, "images/rootfs.img");
+  g_autofree char *other = g_strdup (g_str_equal (bin, "bin-0") ? "bin-1" : "bin-0");
+  sb_test_repo_add_bin (f->repo, "bin", bin);
+  sb_test_repo_add_bin (f->repo, "bin", other);
+  sb_test_repo_add_target (f->repo, bin, "images/rootfs.img", "rootfs");
+  /* A wrong bin listing the target is never consulted. */
+  sb_test_repo_add_target (f->repo, other, "images/rootfs.img", "evil rootfs");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, TRUE);
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info = run_search (f, ts, "images/rootfs.img", loaded, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (info->length, ==, 6);
+  const char *const expected[] = { "targets", bin, NULL };
+  assert_loaded (loaded, expected);
+}
+
+static void
+test_search_diamond (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  const char *const team_a[] = { "team-a/*", NULL };
+  const char *const team_b[] = { "team-b/*", NULL };
+  sb_test_repo_delegate (f->repo, "targets", "parent-a", team_a, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "targets", "parent-b", team_b, NULL, FALSE);
+  sb_test_repo_delegate (f->repo, "parent-a", "release", team_a, NULL, FALSE);
+  g_autoptr (SbSigner) key_a = sb_signer_ref (sb_test_repo_signers (f->repo, "release")->pdata[0]);
+  /* parent-b delegates the same role name to another key; the role is signed by A's only. */
+  sb_test_repo_delegate (f->repo, "parent-b", "release", team_b, NULL, FALSE);
+  GPtrArray *signers = sb_test_repo_signers (f->repo, "release");
+  g_ptr_array_set_size (signers, 0);
+  g_ptr_array_add (signers, sb_signer_ref (key_a));
+  sb_test_repo_add_target (f->repo, "release", "team-a/file", "trusted A");
+  sb_test_repo_add_target (f->repo, "release", "team-b/file", "malicious B");
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+
+  g_autoptr (GPtrArray) loaded = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (SbTargetInfo) info_a = run_search (f, ts, "team-a/file", loaded, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (info_a);
+  const char *const expected_a[] = { "targets", "parent-a", "release", NULL };
+  assert_loaded (loaded, expected_a);
+
+  /* Reached through parent-b, the loaded role must satisfy parent-b's keys: it does not. */
+  g_ptr_array_set_size (loaded, 0);
+  g_autoptr (SbTargetInfo) info_b = run_search (f, ts, "team-b/file", loaded, &error);
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+  g_assert_null (info_b);
+  const char *const expected_b[] = { "parent-b", NULL };
+  assert_loaded (loaded, expected_b);
+}
+
+static void
+test_search_role_not_loaded (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = set_ready_for_targets (f, FALSE);
+  g_autoptr (SbTargetSearch) search = sb_target_search_new (ts, "file");
+  const char *role, *delegator;
+  SbTargetInfo *found = NULL;
+  g_assert_true (sb_target_search_next (search, &role, &delegator, &found, &error));
+  g_assert_cmpstr (role, ==, "targets");
+  g_assert_cmpstr (delegator, ==, "root");
+  g_assert_false (sb_target_search_next (search, &role, &delegator, &found, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* A search that ended stays ended. */
+  g_assert_false (sb_target_search_next (search, &role, &delegator, &found, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
 }
 
 int
@@ -1174,6 +1549,20 @@ main (int argc, char **argv)
   ADD ("/trusted-set/without-snapshot/refusals", test_direct_targets_refusals);
   ADD ("/trusted-set/without-snapshot/root-expired-refused", test_direct_targets_root_expired);
 
+  ADD ("/target-search/top-level", test_search_top_level);
+  ADD ("/target-search/preorder-depth-first", test_search_preorder);
+  ADD ("/target-search/first-role-wins", test_search_first_role_wins);
+  ADD ("/target-search/paths-filter-roles", test_search_paths_filter);
+  ADD ("/target-search/terminating-stops-search", test_search_terminating);
+  ADD ("/target-search/terminating-nonmatching-ignored", test_search_terminating_nonmatching);
+  ADD ("/target-search/cycle-visited-once", test_search_cycle);
+  ADD ("/target-search/cap-on-roles-visited", test_search_cap);
+  ADD ("/target-search/cap-last-role-allowed", test_search_cap_last_allowed);
+  ADD ("/target-search/role-not-in-snapshot-not-requested", test_search_role_not_in_snapshot);
+  ADD ("/target-search/path-hash-prefixes", test_search_hash_prefix);
+  ADD ("/target-search/succinct-bins", test_search_succinct);
+  ADD ("/target-search/diamond-checked-per-delegator", test_search_diamond);
+  ADD ("/target-search/role-not-loaded", test_search_role_not_loaded);
 #undef ADD
 
   return g_test_run ();
