@@ -256,14 +256,13 @@ configure_remote (SbOstree *self, const SbOstreePullOptions *opts, GCancellable 
 static void
 progress_changed (OstreeAsyncProgress *progress, gpointer user_data)
 {
-  guint fetched = 0, requested = 0, outstanding = 0;
+  guint fetched = 0, requested = 0;
   guint64 bytes = 0;
   ostree_async_progress_get (progress, "fetched", "u", &fetched, "requested", "u", &requested,
-                             "outstanding-fetches", "u", &outstanding, "bytes-transferred", "t",
-                             &bytes, NULL);
+                             "bytes-transferred", "t", &bytes, NULL);
   g_autofree char *size = g_format_size (bytes);
-  g_printerr ("\rostree: %u/%u objects, %s received%s", fetched, requested, size,
-              outstanding > 0 ? "   " : ", done\n");
+  /* One line, rewritten in place; the caller ends it. */
+  g_printerr ("\rostree: %u of %u objects, %s received   ", fetched, requested, size);
 }
 
 /* libostree reports most failures as G_IO_ERROR_FAILED with a fixed wording; the classes a
@@ -316,7 +315,10 @@ pull_once (SbOstree *self, const char *checksum, const SbOstreePullOptions *opts
   gboolean ok = ostree_repo_pull_with_options (self->repo, SB_OSTREE_REMOTE, options, progress,
                                                cancellable, &local_error);
   if (progress != NULL)
-    ostree_async_progress_finish (progress);
+    {
+      ostree_async_progress_finish (progress);
+      g_printerr ("\n");
+    }
   if (!ok)
     return throw_pull_error (error, local_error, checksum, opts->url, commit_only);
   return TRUE;
