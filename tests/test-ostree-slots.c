@@ -13,7 +13,8 @@
 #define BOOT1 "b000000000000000000000000000000000000000000000000000000000000001"
 #define BOOT2 "b000000000000000000000000000000000000000000000000000000000000002"
 
-typedef struct {
+typedef struct
+{
   char *dir;
   char *state;
   char *grub;
@@ -217,7 +218,7 @@ spoil_serial (SbOstreeSlotDeployment *d)
 static void
 test_validate_refuses (Fixture *f, gconstpointer data)
 {
-  Spoil spoil = (Spoil) data;
+  Spoil spoil = (Spoil)data;
   g_autoptr (GError) error = NULL;
   g_autoptr (SbOstreeSlotDeployment) d = make_deployment (CSUM1, BOOT1, 0);
   g_assert_true (sb_ostree_slot_deployment_validate (d, &error));
@@ -289,8 +290,8 @@ test_grub_fragment (Fixture *f, gconstpointer data)
 
   g_assert_nonnull (strstr (grub, "set sb_ostree_A_linux=''\n"));
   g_assert_nonnull (strstr (grub, "set sb_ostree_A_options=''\n"));
-  g_assert_nonnull (strstr (grub, "set sb_ostree_B_linux='/boot/ostree/testos-" BOOT2
-                                  "/vmlinuz-6.1.0'\n"));
+  g_assert_nonnull (
+      strstr (grub, "set sb_ostree_B_linux='/boot/ostree/testos-" BOOT2 "/vmlinuz-6.1.0'\n"));
   g_assert_nonnull (strstr (grub, "set sb_ostree_B_initrd='/boot/ostree/testos-" BOOT2
                                   "/initramfs-6.1.0.img'\n"));
   g_assert_nonnull (strstr (grub, "set sb_ostree_B_options='root=/dev/vda2 console=ttyS0,115200n8 "
@@ -323,7 +324,7 @@ test_grub_fragment_parses (Fixture *f, gconstpointer data)
 
   const char *argv[] = { check, f->grub, NULL };
   int status = -1;
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status,
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, NULL, NULL, &status,
                 &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, &error));
@@ -331,8 +332,8 @@ test_grub_fragment_parses (Fixture *f, gconstpointer data)
 
   g_autofree char *grub = NULL;
   g_assert_true (g_file_get_contents (f->grub, &grub, NULL, NULL));
-  g_assert_nonnull (strstr (grub, "set sb_ostree_B_options='ostree=/ostree/deploy/testos/deploy/"
-                                  CSUM2 ".0'\n"));
+  g_assert_nonnull (
+      strstr (grub, "set sb_ostree_B_options='ostree=/ostree/deploy/testos/deploy/" CSUM2 ".0'\n"));
   g_assert_nonnull (strstr (grub, "set sb_ostree_slots='A B'\n"));
 }
 

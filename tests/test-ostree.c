@@ -26,12 +26,13 @@
 
 #define NFILES 24
 
-typedef struct {
+typedef struct
+{
   char *dir;
-  char *srv;     /* the archive repository served */
-  char *sysroot; /* the device's sysroot */
-  char *state;   /* switchback's state directory */
-  char *c1, *c2; /* two commits of the test OS */
+  char *srv;             /* the archive repository served */
+  char *sysroot;         /* the device's sysroot */
+  char *state;           /* switchback's state directory */
+  char *c1, *c2;         /* two commits of the test OS */
   GPtrArray *c1_objects; /* URL paths of C1's content objects (.filez) */
   SbTestHttpd *httpd;
 } Fixture;
@@ -59,7 +60,7 @@ helper (const char *first, ...)
   g_autofree char *out = NULL, *err = NULL;
   int status = 0;
   g_autoptr (GError) error = NULL;
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
                 &status, &error);
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, NULL))
@@ -95,8 +96,8 @@ collect_files (const char *root, const char *rel, GHashTable *files)
 static GHashTable *
 repo_files (const char *repo)
 {
-  GHashTable *files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                             (GDestroyNotify) g_bytes_unref);
+  GHashTable *files
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
   collect_files (repo, "", files);
   return files;
 }
@@ -209,8 +210,7 @@ pull_ok (Fixture *f, SbOstree *o, const char *checksum)
 static void
 provision (Fixture *f)
 {
-  g_free (helper ("provision", f->sysroot, "testos", f->srv, f->c1, "root=/dev/vda2", "rw",
-                  NULL));
+  g_free (helper ("provision", f->sysroot, "testos", f->srv, f->c1, "root=/dev/vda2", "rw", NULL));
 }
 
 static char *
@@ -339,8 +339,7 @@ test_pull_commit_not_found (Fixture *f, gconstpointer data)
 {
   g_autoptr (SbOstree) o = open_sysroot (f);
   g_autoptr (GError) error = NULL;
-  g_autofree char *absent =
-      g_compute_checksum_for_string (G_CHECKSUM_SHA256, "no such commit", -1);
+  g_autofree char *absent = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "no such commit", -1);
   SbOstreePullOptions opts = pull_options (f);
   g_assert_false (sb_ostree_pull (o, absent, &opts, NULL, &error));
   g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
@@ -410,8 +409,8 @@ test_pull_resumes_after_failure (Fixture *f, gconstpointer data)
   guint first = object_hits (f);
   pull_ok (f, o, f->c1);
   guint second = object_hits (f) - first;
-  g_test_message ("objects: %u, staged by the failed pull: %u, fetched by the next: %u", n,
-                  staged, second);
+  g_test_message ("objects: %u, staged by the failed pull: %u, fetched by the next: %u", n, staged,
+                  second);
   /* Exactly what was missing is fetched. */
   g_assert_cmpuint (second, ==, n - staged);
 }
@@ -428,10 +427,11 @@ test_pull_resumes_after_kill (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", &error);
   g_assert_no_error (error);
-  const char *argv[] = { self_exe, "tool", "pull", f->sysroot, f->state,
-                         sb_test_httpd_get_base_url (f->httpd), f->c1, NULL };
+  const char *argv[]
+      = { self_exe, "tool", "pull", f->sysroot, f->state, sb_test_httpd_get_base_url (f->httpd),
+          f->c1,    NULL };
   GPid pid = 0;
-  g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error);
+  g_spawn_async (NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error);
   g_assert_no_error (error);
 
   /* Kill it once some objects are on disk in libostree's staging directory. */
@@ -463,8 +463,8 @@ reserve_everything (Fixture *f)
 {
   g_autofree char *repo = g_build_filename (f->sysroot, "ostree", "repo", NULL);
   g_autoptr (GFile) file = g_file_new_for_path (repo);
-  g_autoptr (GFileInfo) info = g_file_query_filesystem_info (
-      file, G_FILE_ATTRIBUTE_FILESYSTEM_SIZE, NULL, NULL);
+  g_autoptr (GFileInfo) info
+      = g_file_query_filesystem_info (file, G_FILE_ATTRIBUTE_FILESYSTEM_SIZE, NULL, NULL);
   g_assert_nonnull (info);
   guint64 size_mb = g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_FILESYSTEM_SIZE) >> 20;
   g_autoptr (OstreeRepo) r = ostree_repo_new (file);
@@ -547,8 +547,8 @@ test_pull_tls (Fixture *f, gconstpointer data)
   g_autoptr (SbOstree) o = open_sysroot (f);
 
   /* Mutual TLS: without the client certificate the server refuses. */
-  SbOstreePullOptions opts = { .url = sb_test_httpd_get_base_url (https), .tls_ca = ca,
-                               .network_retries = 1 };
+  SbOstreePullOptions opts
+      = { .url = sb_test_httpd_get_base_url (https), .tls_ca = ca, .network_retries = 1 };
   g_assert_false (sb_ostree_pull (o, f->c1, &opts, NULL, &error));
   g_assert_error (error, SB_ERROR, SB_ERROR_DOWNLOAD);
   g_clear_error (&error);
@@ -679,8 +679,8 @@ test_deploy_replaces_inactive (Fixture *f, gconstpointer data)
   g_assert_cmpstr (sb_ostree_slots_get (sb_ostree_get_slots (o), "A")->checksum, ==, c3);
   g_assert_cmpstr (sb_ostree_slots_get (sb_ostree_get_slots (o), "B")->checksum, ==, f->c2);
   gboolean have = TRUE;
-  g_assert_true (ostree_repo_has_object (sb_ostree_get_repo (o), OSTREE_OBJECT_TYPE_COMMIT,
-                                         f->c1, &have, NULL, &error));
+  g_assert_true (ostree_repo_has_object (sb_ostree_get_repo (o), OSTREE_OBJECT_TYPE_COMMIT, f->c1,
+                                         &have, NULL, &error));
   g_assert_false (have);
 }
 
@@ -752,11 +752,11 @@ test_prune_after_rollback (Fixture *f, gconstpointer data)
 
   /* Someone deployed by hand next to the slots: not a slot, so pruning removes it. */
   g_autofree char *sysroot_arg = g_strdup_printf ("--sysroot=%s", f->sysroot);
-  const char *argv[] = { "ostree", "admin", "deploy", sysroot_arg, "--os=testos", "--retain",
-                         f->c1, NULL };
+  const char *argv[]
+      = { "ostree", "admin", "deploy", sysroot_arg, "--os=testos", "--retain", f->c1, NULL };
   int status = -1;
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                NULL, NULL, NULL, NULL, &status, &error);
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                NULL, NULL, NULL, &status, &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, &error));
   g_autofree char *three = deployment_list (f);
@@ -773,7 +773,7 @@ test_prune_after_rollback (Fixture *f, gconstpointer data)
 
   /* B's deployment removed by hand: the table and the GRUB fragment forget it. */
   const char *undeploy[] = { "ostree", "admin", "undeploy", sysroot_arg, "1", NULL };
-  g_spawn_sync (NULL, (char **) undeploy, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+  g_spawn_sync (NULL, (char **)undeploy, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
                 NULL, NULL, NULL, NULL, &status, &error);
   g_assert_no_error (error);
   g_assert_true (g_spawn_check_wait_status (status, &error));
@@ -800,6 +800,10 @@ test_open_errors (Fixture *f, gconstpointer data)
   g_autoptr (SbOstree) wrong = sb_ostree_open (f->sysroot, "otheros", f->state, NULL, &error);
   g_assert_null (wrong);
   g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_autoptr (SbOstree) escape = sb_ostree_open (f->sysroot, "../..", f->state, NULL, &error);
+  g_assert_null (escape);
+  g_assert_error (error, SB_ERROR, SB_ERROR_CONFIG);
   g_clear_error (&error);
   /* An empty sysroot has no installed commit yet. */
   g_autoptr (SbOstree) o = open_sysroot (f);

@@ -12,7 +12,8 @@
 /* The table is a few hundred bytes; anything far larger is not ours. */
 #define SLOTS_MAX_BYTES (256 * 1024)
 
-struct _SbOstreeSlots {
+struct _SbOstreeSlots
+{
   SbOstreeSlotDeployment *a;
   SbOstreeSlotDeployment *b;
 };
@@ -65,7 +66,7 @@ is_sha256_hex (const char *s)
 static gboolean
 grub_safe (const char *s, gboolean allow_space)
 {
-  for (const guchar *p = (const guchar *) s; *p; p++)
+  for (const guchar *p = (const guchar *)s; *p; p++)
     {
       if (*p < 0x20 || *p == 0x7f || *p == '\'' || *p == '"' || *p == '\\')
         return FALSE;
@@ -92,7 +93,8 @@ sb_ostree_slot_deployment_validate (const SbOstreeSlotDeployment *d, GError **er
   if (!is_sha256_hex (d->checksum))
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                      "OSTree deployment of %s: commit checksum '%s' is not 64 lowercase hex "
-                     "digits", d->osname, d->checksum ? d->checksum : "(none)");
+                     "digits",
+                     d->osname, d->checksum ? d->checksum : "(none)");
   if (d->deployserial < 0)
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                      "OSTree deployment %s: negative deployserial %d", d->checksum,
@@ -104,26 +106,28 @@ sb_ostree_slot_deployment_validate (const SbOstreeSlotDeployment *d, GError **er
   if (!valid_path (d->kernel))
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                      "OSTree deployment %s.%d: kernel path '%s' is not an absolute path GRUB can "
-                     "read", d->checksum, d->deployserial, d->kernel ? d->kernel : "(none)");
+                     "read",
+                     d->checksum, d->deployserial, d->kernel ? d->kernel : "(none)");
   if (d->initrd != NULL && !valid_path (d->initrd))
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                      "OSTree deployment %s.%d: initramfs path '%s' is not an absolute path GRUB "
-                     "can read", d->checksum, d->deployserial, d->initrd);
+                     "can read",
+                     d->checksum, d->deployserial, d->initrd);
   if (d->options == NULL || !grub_safe (d->options, TRUE))
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                      "OSTree deployment %s.%d: kernel arguments '%s' hold a quote, backslash or "
-                     "control character, which GRUB would rewrite", d->checksum,
-                     d->deployserial, d->options ? d->options : "(none)");
+                     "control character, which GRUB would rewrite",
+                     d->checksum, d->deployserial, d->options ? d->options : "(none)");
   g_auto (GStrv) words = g_strsplit (d->options, " ", -1);
   for (char **w = words; *w; w++)
     if (g_str_has_prefix (*w, "ostree="))
       return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                        "OSTree deployment %s.%d: kernel arguments must not carry ostree= (the "
-                       "slot adds its own)", d->checksum, d->deployserial);
+                       "slot adds its own)",
+                       d->checksum, d->deployserial);
   if (d->version != NULL && !g_utf8_validate (d->version, -1, NULL))
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
-                     "OSTree deployment %s.%d: version is not UTF-8", d->checksum,
-                     d->deployserial);
+                     "OSTree deployment %s.%d: version is not UTF-8", d->checksum, d->deployserial);
   if (d->target != NULL && !g_utf8_validate (d->target, -1, NULL))
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                      "OSTree deployment %s.%d: target name is not UTF-8", d->checksum,
@@ -290,11 +294,12 @@ deployment_from_json (JsonObject *obj, const char *what, GError **error)
     return NULL;
   if (serial < 0 || serial > G_MAXINT)
     return sb_throw (error, SB_ERROR_PARSE, "%s: deployserial %" G_GINT64_FORMAT " out of range",
-                     what, serial), NULL;
+                     what, serial),
+           NULL;
 
   d->osname = g_strdup (osname);
   d->checksum = g_strdup (checksum);
-  d->deployserial = (int) serial;
+  d->deployserial = (int)serial;
   d->bootcsum = g_strdup (bootcsum);
   d->kernel = g_strdup (kernel);
   d->initrd = g_strdup (initrd);
@@ -334,8 +339,8 @@ sb_ostree_slots_load (const char *path, GError **error)
         continue;
       g_autofree char *what = g_strdup_printf ("slot %s", name);
       JsonObject *obj = sb_json_get_object (slots, name, what, &local_error);
-      g_autoptr (SbOstreeSlotDeployment) d =
-          obj ? deployment_from_json (obj, what, &local_error) : NULL;
+      g_autoptr (SbOstreeSlotDeployment) d
+          = obj ? deployment_from_json (obj, what, &local_error) : NULL;
       if (d != NULL && !sb_ostree_slots_set (self, name, d, &local_error))
         break;
     }
@@ -344,11 +349,11 @@ sb_ostree_slots_load (const char *path, GError **error)
       g_autoptr (GList) members = json_object_get_members (slots);
       for (GList *l = members; l != NULL && local_error == NULL; l = l->next)
         if (!sb_ostree_slot_name_valid (l->data))
-          sb_throw (&local_error, SB_ERROR_PARSE, "unknown slot '%s'", (const char *) l->data);
+          sb_throw (&local_error, SB_ERROR_PARSE, "unknown slot '%s'", (const char *)l->data);
     }
   if (local_error != NULL)
-    return sb_throw (error, SB_ERROR_STATE, "OSTree slot table %s: %s", path,
-                     local_error->message), NULL;
+    return sb_throw (error, SB_ERROR_STATE, "OSTree slot table %s: %s", path, local_error->message),
+           NULL;
   return g_steal_pointer (&self);
 }
 
@@ -402,7 +407,7 @@ comment_safe (const char *s)
 {
   char *c = g_strdup (s ? s : "");
   for (char *p = c; *p; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
+    if ((guchar)*p < 0x20 || *p == 0x7f)
       *p = '?';
   return c;
 }
@@ -441,8 +446,8 @@ sb_ostree_slots_to_grub (SbOstreeSlots *self)
       g_string_append_printf (s, "# slot %s: %s commit %s version '%s' target '%s'\n", name,
                               d->osname, d->checksum, version, target);
       g_string_append_printf (s, "set sb_ostree_%s_linux='/boot%s'\n", name, d->kernel);
-      g_string_append_printf (s, "set sb_ostree_%s_initrd='%s%s'\n", name,
-                              d->initrd ? "/boot" : "", d->initrd ? d->initrd : "");
+      g_string_append_printf (s, "set sb_ostree_%s_initrd='%s%s'\n", name, d->initrd ? "/boot" : "",
+                              d->initrd ? d->initrd : "");
       g_string_append_printf (s, "set sb_ostree_%s_options='%s%sostree=%s'\n", name, d->options,
                               *d->options ? " " : "", path);
       if (present->len > 0)

@@ -36,16 +36,17 @@ G_BEGIN_DECLS
 #define SB_OSTREE_SLOTS_GRUB_FILE "boot/switchback/ostree-slots.cfg"
 
 /* One deployment as a slot records it. Every string is owned by the struct. */
-typedef struct {
+typedef struct
+{
   char *osname;     /* the stateroot, e.g. "debian" */
   char *checksum;   /* the commit: 64 lowercase hex digits */
   int deployserial; /* with checksum, names /ostree/deploy/OSNAME/deploy/CHECKSUM.SERIAL */
   char *bootcsum;   /* checksum of the kernel + initramfs (64 hex), libostree's boot dir name */
-  char *kernel;     /* kernel path as in the BLS entry (`linux`), relative to the /boot filesystem */
-  char *initrd;     /* initramfs path likewise, or NULL */
-  char *options;    /* kernel arguments without ostree=, space separated, may be "" */
-  char *version;    /* the commit's "version" metadata, or NULL */
-  char *target;     /* the Uptane target name installed, or NULL (adopted at first start) */
+  char *kernel;  /* kernel path as in the BLS entry (`linux`), relative to the /boot filesystem */
+  char *initrd;  /* initramfs path likewise, or NULL */
+  char *options; /* kernel arguments without ostree=, space separated, may be "" */
+  char *version; /* the commit's "version" metadata, or NULL */
+  char *target;  /* the Uptane target name installed, or NULL (adopted at first start) */
 } SbOstreeSlotDeployment;
 
 SbOstreeSlotDeployment *sb_ostree_slot_deployment_copy (const SbOstreeSlotDeployment *d);
@@ -56,8 +57,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbOstreeSlotDeployment, sb_ostree_slot_deployment
  * name, the paths are absolute, and no field holds a character that GRUB's script parser or
  * its kernel command line quoting would change (whitespace in paths, quotes, backslashes,
  * control characters). Fails with SB_ERROR_INVALID_ARGUMENT naming the field. */
-gboolean sb_ostree_slot_deployment_validate (const SbOstreeSlotDeployment *d, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean sb_ostree_slot_deployment_validate (const SbOstreeSlotDeployment *d,
+                                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* The deployment's directory relative to the sysroot, which is also the value of its
  * `ostree=` kernel argument: "/ostree/deploy/OSNAME/deploy/CHECKSUM.SERIAL". */
@@ -99,8 +100,8 @@ const SbOstreeSlotDeployment *sb_ostree_slots_get (SbOstreeSlots *self, const ch
  * sb_ostree_slot_deployment_validate. A deployment is in one slot at most: putting the
  * deployment of the other slot here is refused with SB_ERROR_STATE. */
 gboolean sb_ostree_slots_set (SbOstreeSlots *self, const char *slot,
-                              const SbOstreeSlotDeployment *d, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+                              const SbOstreeSlotDeployment *d,
+                              GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Empties @slot. */
 void sb_ostree_slots_clear (SbOstreeSlots *self, const char *slot);

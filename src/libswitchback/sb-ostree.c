@@ -10,7 +10,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-struct _SbOstree {
+struct _SbOstree
+{
   char *sysroot_path;
   char *osname;
   char *slots_path;
@@ -81,14 +82,20 @@ sb_ostree_open (const char *sysroot_path, const char *osname, const char *state_
       if (self->osname == NULL)
         return sb_throw (error, SB_ERROR_CONFIG,
                          "OSTree sysroot %s: no deployment and not exactly one stateroot to "
-                         "deploy to; set [ostree] osname", sysroot_path),
+                         "deploy to; set [ostree] osname",
+                         sysroot_path),
                NULL;
     }
+  if (*self->osname == '\0' || strchr (self->osname, '/') != NULL || g_str_equal (self->osname, ".")
+      || g_str_equal (self->osname, ".."))
+    return sb_throw (error, SB_ERROR_CONFIG, "OSTree osname '%s' is not a stateroot name",
+                     self->osname),
+           NULL;
   g_autofree char *osdir = g_build_filename (sysroot_path, "ostree", "deploy", self->osname, NULL);
   if (!g_file_test (osdir, G_FILE_TEST_IS_DIR))
     return sb_throw (error, SB_ERROR_NOT_FOUND,
-                     "OSTree sysroot %s has no stateroot '%s' (ostree admin os-init)",
-                     sysroot_path, self->osname),
+                     "OSTree sysroot %s has no stateroot '%s' (ostree admin os-init)", sysroot_path,
+                     self->osname),
            NULL;
 
   self->slots_path = g_build_filename (state_dir, SB_OSTREE_SLOTS_FILE, NULL);
@@ -160,19 +167,20 @@ sb_ostree_get_grub_path (SbOstree *self)
 /* ---- targets and URLs ---- */
 
 gboolean
-sb_ostree_check_target (const char *target_name, const char *sha256, gint64 length,
-                        GError **error)
+sb_ostree_check_target (const char *target_name, const char *sha256, gint64 length, GError **error)
 {
   if (sha256 == NULL || !ostree_validate_checksum_string (sha256, NULL))
     return sb_throw (error, SB_ERROR_PARSE,
                      "OSTree target '%s': sha256 '%s' is not a commit checksum (64 lowercase hex "
-                     "digits)", target_name, sha256 ? sha256 : "(none)");
+                     "digits)",
+                     target_name, sha256 ? sha256 : "(none)");
   /* An OSTree target's bytes are the commit's objects, fetched and checked by libostree one by
    * one; the length Uptane lists for it is 0 by convention (OTA-CE, aktualizr). */
   if (length != 0)
     return sb_throw (error, SB_ERROR_LENGTH_MISMATCH,
                      "OSTree target '%s' lists length %" G_GINT64_FORMAT "; an OSTree commit "
-                     "target has length 0", target_name, length);
+                     "target has length 0",
+                     target_name, length);
   return TRUE;
 }
 
@@ -206,7 +214,8 @@ check_url (const SbOstreePullOptions *opts, GError **error)
       && !host_is_loopback (g_uri_get_host (uri)))
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                      "OSTree repository URL '%s' is plain http to a host that is not loopback; "
-                     "use https or set [uptane] allow-http", opts->url);
+                     "use https or set [uptane] allow-http",
+                     opts->url);
   return TRUE;
 }
 
@@ -240,14 +249,12 @@ configure_remote (SbOstree *self, const SbOstreePullOptions *opts, GCancellable 
     g_variant_builder_add (&b, "{sv}", "tls-client-cert-path",
                            g_variant_new_string (opts->tls_cert));
   if (opts->tls_key != NULL)
-    g_variant_builder_add (&b, "{sv}", "tls-client-key-path",
-                           g_variant_new_string (opts->tls_key));
+    g_variant_builder_add (&b, "{sv}", "tls-client-key-path", g_variant_new_string (opts->tls_key));
   g_autoptr (GVariant) options = g_variant_ref_sink (g_variant_builder_end (&b));
 
   g_autoptr (GError) local_error = NULL;
   if (!ostree_repo_remote_change (self->repo, NULL, OSTREE_REPO_REMOTE_CHANGE_REPLACE,
-                                  SB_OSTREE_REMOTE, opts->url, options, cancellable,
-                                  &local_error))
+                                  SB_OSTREE_REMOTE, opts->url, options, cancellable, &local_error))
     return sb_throw (error, SB_ERROR_IO, "configuring OSTree remote '%s' for %s: %s",
                      SB_OSTREE_REMOTE, opts->url, local_error->message);
   return TRUE;
@@ -275,15 +282,15 @@ throw_pull_error (GError **error, GError *local, const char *checksum, const cha
   const char *msg = local->message;
   if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NO_SPACE)
       || strstr (msg, "min-free-space") != NULL || strstr (msg, "free space") != NULL)
-    return sb_throw (error, SB_ERROR_NO_SPACE,
-                     "not enough space to pull OSTree commit %s: %s", checksum, msg);
+    return sb_throw (error, SB_ERROR_NO_SPACE, "not enough space to pull OSTree commit %s: %s",
+                     checksum, msg);
   if (strstr (msg, "checksum expected=") != NULL)
     return sb_throw (error, SB_ERROR_HASH_MISMATCH,
                      "OSTree commit %s from %s: an object does not match its checksum: %s",
                      checksum, url, msg);
   if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) && commit_stage)
-    return sb_throw (error, SB_ERROR_NOT_FOUND, "OSTree commit %s is not in the repository at %s: %s",
-                     checksum, url, msg);
+    return sb_throw (error, SB_ERROR_NOT_FOUND,
+                     "OSTree commit %s is not in the repository at %s: %s", checksum, url, msg);
   if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)
       || g_error_matches (local, G_IO_ERROR, G_IO_ERROR_READ_ONLY))
     return sb_throw (error, SB_ERROR_IO, "pulling OSTree commit %s: %s", checksum, msg);
@@ -307,6 +314,10 @@ pull_once (SbOstree *self, const char *checksum, const SbOstreePullOptions *opts
                            g_variant_new_uint32 (opts->network_retries));
   g_autoptr (GVariant) options = g_variant_ref_sink (g_variant_builder_end (&b));
 
+  /* libostree iterates the thread-default main context until the pull ends; a context of its
+   * own keeps the caller's sources (a daemon's timers, D-Bus) from running inside the pull. */
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_main_context_push_thread_default (ctx);
   g_autoptr (OstreeAsyncProgress) progress = NULL;
   if (opts->progress && !commit_only)
     progress = ostree_async_progress_new_and_connect (progress_changed, NULL);
@@ -319,6 +330,8 @@ pull_once (SbOstree *self, const char *checksum, const SbOstreePullOptions *opts
       ostree_async_progress_finish (progress);
       g_printerr ("\n");
     }
+  g_clear_object (&progress);
+  g_main_context_pop_thread_default (ctx);
   if (!ok)
     return throw_pull_error (error, local_error, checksum, opts->url, commit_only);
   return TRUE;
@@ -381,8 +394,7 @@ sb_ostree_verify_commit (SbOstree *self, const char *checksum, GCancellable *can
 }
 
 gboolean
-sb_ostree_check_space (SbOstree *self, const char *checksum, guint64 *out_needed,
-                       GError **error)
+sb_ostree_check_space (SbOstree *self, const char *checksum, guint64 *out_needed, GError **error)
 {
   g_autoptr (GVariant) commit = NULL;
   if (!check_commit_object (self, checksum, &commit, NULL, error))
@@ -393,8 +405,8 @@ sb_ostree_check_space (SbOstree *self, const char *checksum, guint64 *out_needed
   if (!ostree_commit_get_object_sizes (commit, &sizes, &local_error))
     {
       if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        return sb_throw (error, SB_ERROR_PARSE, "OSTree commit %s: bad ostree.sizes: %s",
-                         checksum, local_error->message);
+        return sb_throw (error, SB_ERROR_PARSE, "OSTree commit %s: bad ostree.sizes: %s", checksum,
+                         local_error->message);
       g_debug ("OSTree commit %s has no ostree.sizes; space is checked by libostree", checksum);
       if (out_needed)
         *out_needed = G_MAXUINT64;
@@ -412,7 +424,7 @@ sb_ostree_check_space (SbOstree *self, const char *checksum, guint64 *out_needed
                      local_error->message);
   guint64 bsize = st.f_bsize > 0 ? st.f_bsize : 4096;
   /* The figure libostree itself compares against (root may use the blocks kept for root). */
-  guint64 free_bytes = (guint64) (getuid () == 0 ? st.f_bfree : st.f_bavail) * bsize;
+  guint64 free_bytes = (guint64)(getuid () == 0 ? st.f_bfree : st.f_bavail) * bsize;
   guint64 usable = free_bytes > reserved ? free_bytes - reserved : 0;
 
   guint64 needed = 0;
@@ -474,8 +486,8 @@ sb_ostree_pull (SbOstree *self, const char *checksum, const SbOstreePullOptions 
 static gboolean
 throw_sysroot_error (GError **error, GError *local, const char *what)
 {
-  SbErrorCode code = g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NO_SPACE)
-                         ? SB_ERROR_NO_SPACE : SB_ERROR_INSTALL;
+  SbErrorCode code = g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NO_SPACE) ? SB_ERROR_NO_SPACE
+                                                                              : SB_ERROR_INSTALL;
   return sb_throw (error, code, "%s: %s", what, local->message);
 }
 
@@ -491,7 +503,8 @@ lock_and_load (SbOstree *self, GCancellable *cancellable, GError **error)
   if (!acquired)
     return sb_throw (error, SB_ERROR_SLOT_BUSY,
                      "OSTree sysroot %s is locked by another process (ostree admin or another "
-                     "update)", self->sysroot_path);
+                     "update)",
+                     self->sysroot_path);
   if (!ostree_sysroot_load (self->sysroot, cancellable, &local_error))
     {
       ostree_sysroot_unlock (self->sysroot);
@@ -542,7 +555,7 @@ kargs_without_bootlink (OstreeDeployment *dep)
     if (**w != '\0' && !g_str_has_prefix (*w, "ostree="))
       g_ptr_array_add (kept, g_strdup (*w));
   g_ptr_array_add (kept, NULL);
-  return (char **) g_ptr_array_free (g_steal_pointer (&kept), FALSE);
+  return (char **)g_ptr_array_free (g_steal_pointer (&kept), FALSE);
 }
 
 /* What the table records of @dep: names, boot entry paths and kernel arguments. */
@@ -572,7 +585,7 @@ describe_deployment (SbOstree *self, OstreeDeployment *dep, const char *target, 
   if (ostree_repo_load_commit (self->repo, d->checksum, &commit, NULL, NULL))
     {
       g_autoptr (GVariant) meta = g_variant_get_child_value (commit, 0);
-      (void) g_variant_lookup (meta, OSTREE_COMMIT_META_KEY_VERSION, "s", &d->version);
+      (void)g_variant_lookup (meta, OSTREE_COMMIT_META_KEY_VERSION, "s", &d->version);
     }
   if (!sb_ostree_slot_deployment_validate (d, error))
     return NULL;
@@ -617,8 +630,8 @@ adopt_active (SbOstree *self, const char *slot, OstreeDeployment **out_dep, GErr
     {
       const SbOstreeSlotDeployment *cur = sb_ostree_slots_get (self->slots, active);
       gboolean same_commit = cur && g_str_equal (cur->checksum, ostree_deployment_get_csum (want));
-      g_autoptr (SbOstreeSlotDeployment) d =
-          describe_deployment (self, want, same_commit ? cur->target : NULL, error);
+      g_autoptr (SbOstreeSlotDeployment) d
+          = describe_deployment (self, want, same_commit ? cur->target : NULL, error);
       if (d == NULL || !sb_ostree_slots_set (self->slots, active, d, error)
           || !save_slots (self, error))
         return g_prefix_error (error, "recording the active slot %s: ", active), FALSE;
@@ -664,11 +677,10 @@ deploy_locked (SbOstree *self, const char *checksum, const char *slot, const cha
   g_autoptr (GKeyFile) origin = new_origin (target_name);
   g_autoptr (OstreeDeployment) new_dep = NULL;
   g_autoptr (GError) local_error = NULL;
-  g_autofree char *what = g_strdup_printf ("deploying OSTree commit %s into slot %s", checksum,
-                                           slot);
+  g_autofree char *what
+      = g_strdup_printf ("deploying OSTree commit %s into slot %s", checksum, slot);
   if (!ostree_sysroot_deploy_tree_with_options (self->sysroot, self->osname, checksum, origin,
-                                                merge, &opts, &new_dep, cancellable,
-                                                &local_error))
+                                                merge, &opts, &new_dep, cancellable, &local_error))
     return throw_sysroot_error (error, local_error, what);
 
   /* Not the default: GRUB's counters pick the slot; for libostree the committed deployment
@@ -684,14 +696,16 @@ deploy_locked (SbOstree *self, const char *checksum, const char *slot, const cha
     return throw_sysroot_error (error, local_error, what);
 
   SbOstreeSlotDeployment key = {
-    .osname = (char *) ostree_deployment_get_osname (new_dep),
-    .checksum = (char *) ostree_deployment_get_csum (new_dep),
+    .osname = (char *)ostree_deployment_get_osname (new_dep),
+    .checksum = (char *)ostree_deployment_get_csum (new_dep),
     .deployserial = ostree_deployment_get_deployserial (new_dep),
   };
   g_autoptr (OstreeDeployment) written = find_deployment (self, &key);
   if (written == NULL)
-    return sb_throw (error, SB_ERROR_INSTALL, "%s: the new deployment %s.%d is not listed after "
-                     "writing", what, key.checksum, key.deployserial);
+    return sb_throw (error, SB_ERROR_INSTALL,
+                     "%s: the new deployment %s.%d is not listed after "
+                     "writing",
+                     what, key.checksum, key.deployserial);
   g_autoptr (SbOstreeSlotDeployment) d = describe_deployment (self, written, target_name, error);
   if (d == NULL || !sb_ostree_slots_set (self->slots, slot, d, error) || !save_slots (self, error))
     return g_prefix_error (error, "%s: ", what), FALSE;
@@ -702,8 +716,8 @@ deploy_locked (SbOstree *self, const char *checksum, const char *slot, const cha
 }
 
 gboolean
-sb_ostree_deploy (SbOstree *self, const char *checksum, const char *slot,
-                  const char *target_name, GCancellable *cancellable, GError **error)
+sb_ostree_deploy (SbOstree *self, const char *checksum, const char *slot, const char *target_name,
+                  GCancellable *cancellable, GError **error)
 {
   if (!sb_ostree_slot_name_valid (slot))
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "'%s' is not a slot name (A or B)",
@@ -727,8 +741,7 @@ list_equal (GPtrArray *a, GPtrArray *b)
 }
 
 static gboolean
-prune_locked (SbOstree *self, const char *committed_slot, GCancellable *cancellable,
-              GError **error)
+prune_locked (SbOstree *self, const char *committed_slot, GCancellable *cancellable, GError **error)
 {
   /* Entries whose deployment is gone (removed by hand, or a power cut before the table was
    * rewritten) must not stay bootable in the GRUB fragment. */
@@ -736,7 +749,8 @@ prune_locked (SbOstree *self, const char *committed_slot, GCancellable *cancella
   for (guint i = 0; i < 2; i++)
     {
       const char *name = i == 0 ? "A" : "B";
-      g_autoptr (OstreeDeployment) dep = find_deployment (self, sb_ostree_slots_get (self->slots, name));
+      g_autoptr (OstreeDeployment) dep
+          = find_deployment (self, sb_ostree_slots_get (self->slots, name));
       if (dep == NULL && sb_ostree_slots_get (self->slots, name) != NULL)
         {
           sb_ostree_slots_clear (self->slots, name);
@@ -777,8 +791,8 @@ prune_locked (SbOstree *self, const char *committed_slot, GCancellable *cancella
   if (!list_equal (current, keep))
     {
       OstreeSysrootWriteDeploymentsOpts wopts = { .do_postclean = FALSE };
-      if (!ostree_sysroot_write_deployments_with_options (self->sysroot, keep, &wopts,
-                                                          cancellable, &local_error)
+      if (!ostree_sysroot_write_deployments_with_options (self->sysroot, keep, &wopts, cancellable,
+                                                          &local_error)
           || !ostree_sysroot_load (self->sysroot, cancellable, &local_error))
         return throw_sysroot_error (error, local_error, "writing the OSTree deployment list");
     }

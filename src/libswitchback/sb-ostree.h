@@ -66,13 +66,14 @@ const char *sb_ostree_get_grub_path (SbOstree *self);
 gboolean sb_ostree_check_target (const char *target_name, const char *sha256, gint64 length,
                                  GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
-typedef struct {
-  const char *url;      /* base URL of the archive repository */
-  const char *tls_ca;   /* CA bundle (PEM) for https; NULL: the system store */
-  const char *tls_cert; /* client certificate for mutual TLS, or NULL */
-  const char *tls_key;  /* its key, or NULL */
-  gboolean allow_http;  /* plain http:// to a non-loopback host ([uptane] allow-http) */
-  gboolean progress;    /* report progress on stderr */
+typedef struct
+{
+  const char *url;       /* base URL of the archive repository */
+  const char *tls_ca;    /* CA bundle (PEM) for https; NULL: the system store */
+  const char *tls_cert;  /* client certificate for mutual TLS, or NULL */
+  const char *tls_key;   /* its key, or NULL */
+  gboolean allow_http;   /* plain http:// to a non-loopback host ([uptane] allow-http) */
+  gboolean progress;     /* report progress on stderr */
   guint network_retries; /* libostree's retries of a failed transfer; 0: its default (5) */
 } SbOstreePullOptions;
 
@@ -139,8 +140,8 @@ gboolean sb_ostree_check_space (SbOstree *self, const char *checksum, guint64 *o
  * A commit not complete in the repository is SB_ERROR_STATE or NOT_FOUND;
  * a libostree failure is SB_ERROR_INSTALL (SB_ERROR_NO_SPACE for a full filesystem). */
 gboolean sb_ostree_deploy (SbOstree *self, const char *checksum, const char *slot,
-                           const char *target_name, GCancellable *cancellable, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+                           const char *target_name, GCancellable *cancellable,
+                           GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Brings libostree's deployment list in line with the slots after a boot decided things
  * (commit, rollback): @committed_slot's deployment first (libostree's default and merge
