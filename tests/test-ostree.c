@@ -267,6 +267,28 @@ test_target_shape (Fixture *f, gconstpointer data)
 }
 
 static void
+test_pull_options_from_config (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SbConfig) config = sb_config_new_defaults ();
+  config->ostree_url = g_strdup ("https://treehub.example/repo");
+  config->tls_ca = g_strdup ("/etc/switchback/ca.pem");
+  config->tls_cert = g_strdup ("/etc/switchback/client.pem");
+  config->tls_key = g_strdup ("/var/lib/switchback/ecu/client.key");
+  SbOstreePullOptions opts;
+  sb_ostree_pull_options_init (&opts, config, NULL);
+  g_assert_cmpstr (opts.url, ==, "https://treehub.example/repo");
+  g_assert_cmpstr (opts.tls_ca, ==, config->tls_ca);
+  g_assert_cmpstr (opts.tls_cert, ==, config->tls_cert);
+  g_assert_cmpstr (opts.tls_key, ==, config->tls_key);
+  g_assert_false (opts.allow_http);
+  /* A target's custom.uri names its own repository. */
+  sb_ostree_pull_options_init (&opts, config, "https://cdn.example/os");
+  g_assert_cmpstr (opts.url, ==, "https://cdn.example/os");
+  sb_ostree_pull_options_init (&opts, config, "");
+  g_assert_cmpstr (opts.url, ==, "https://treehub.example/repo");
+}
+
+static void
 test_pull_verifies (Fixture *f, gconstpointer data)
 {
   g_autoptr (SbOstree) o = open_sysroot (f);
@@ -878,6 +900,7 @@ main (int argc, char **argv)
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/ostree/target/shape", test_target_shape);
   ADD ("/ostree/open/errors", test_open_errors);
+  ADD ("/ostree/pull/options-from-config", test_pull_options_from_config);
   ADD ("/ostree/pull/verified-and-not-repeated", test_pull_verifies);
   ADD ("/ostree/pull/plain-http-refused", test_pull_plain_http_refused);
   ADD ("/ostree/pull/wrong-commit-refused", test_pull_wrong_commit);
