@@ -645,6 +645,12 @@ test_deploy_adopts_and_keeps_committed (Fixture *f, gconstpointer data)
   g_assert_true (g_file_test (initrd_b, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (dep2, G_FILE_TEST_IS_DIR));
 
+  /* Deploying the same commit again (a retried install) leaves things as they are. */
+  g_assert_true (sb_ostree_deploy (o, f->c2, "B", "testos-2.0", NULL, &error));
+  g_assert_no_error (error);
+  g_autofree char *again = deployment_list (f);
+  g_assert_cmpstr (again, ==, want);
+
   /* Offline, the installed commit is the one of the slot the caller says booted. */
   g_autofree char *inst_a = sb_ostree_get_installed_checksum (o, "A", &error);
   g_assert_no_error (error);

@@ -664,6 +664,16 @@ deploy_locked (SbOstree *self, const char *checksum, const char *slot, const cha
   if (!adopt_active (self, slot, &merge, error))
     return FALSE;
 
+  /* A retry of the same install (say, staging grubenv failed after a deploy): the slot already
+   * holds this commit, deployed from the current active slot. */
+  const SbOstreeSlotDeployment *cur = sb_ostree_slots_get (self->slots, slot);
+  g_autoptr (OstreeDeployment) cur_dep = find_deployment (self, cur);
+  if (cur_dep != NULL && g_str_equal (cur->checksum, checksum))
+    {
+      g_debug ("slot %s already holds OSTree commit %s", slot, checksum);
+      return TRUE;
+    }
+
   /* From here until step 5, GRUB must not find anything to boot in @slot. */
   if (sb_ostree_slots_get (self->slots, slot) != NULL)
     {

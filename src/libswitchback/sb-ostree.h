@@ -135,6 +135,7 @@ gboolean sb_ostree_check_space (SbOstree *self, const char *checksum, guint64 *o
  *    (ostree_sysroot_simple_write_deployment with NOT_DEFAULT, NO_CLEAN);
  * 5. the new deployment goes into @slot in the table and the GRUB fragment;
  * 6. libostree's cleanup removes dropped deployments and prunes the repository.
+ * If @slot already holds a deployment of @checksum (a retried install), nothing is done.
  * Staging the slot in grubenv (SB_ORDER, SB_X_TRIES) is the caller's next step, as for raw
  * images. @target_name is recorded in the table (may be NULL).
  * A commit not complete in the repository is SB_ERROR_STATE or NOT_FOUND;
