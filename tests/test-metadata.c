@@ -699,6 +699,7 @@ test_many_targets (Fixture *f, gconstpointer data)
   g_test_message ("parsed %" G_GSIZE_FORMAT " bytes of targets in %.3f s", g_bytes_get_size (bytes),
                   g_test_timer_elapsed ());
   g_assert_no_error (error);
+  g_assert_cmpuint (sb_metadata_get_n_targets (md), ==, 100000);
   g_assert_cmpuint (json_object_get_size (sb_metadata_get_targets (md)), ==, 100000);
   for (guint i = 0; i < 100000; i += 997)
     {

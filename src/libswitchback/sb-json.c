@@ -197,10 +197,21 @@ parse_string (SbJsonParser *p, GError **error)
           parse_fail (p, error, "unescaped control character 0x%02x in string", c);
           return NULL;
         }
-      if (c != '\\')
+      if (c != '\\' && c >= 0x80)
         {
           if (!take_utf8 (p, out, error))
             return NULL;
+          continue;
+        }
+      if (c != '\\')
+        {
+          /* A run of plain ASCII (most of any metadata) is copied in one go. */
+          gsize end = p->pos + 1;
+          while (end < p->len && p->data[end] >= 0x20 && p->data[end] < 0x80
+                 && p->data[end] != '"' && p->data[end] != '\\')
+            end++;
+          g_string_append_len (out, (const char *) p->data + p->pos, (gssize) (end - p->pos));
+          p->pos = end;
           continue;
         }
       p->pos++;
@@ -721,12 +732,15 @@ canonical_string (GString *out, const char *s, GError **error)
   if (!g_utf8_validate (s, -1, NULL))
     return sb_throw (error, SB_ERROR_PARSE, "canonical JSON: string is not valid UTF-8");
   g_string_append_c (out, '"');
+  const char *run = s;
   for (const char *c = s; *c != '\0'; c++)
-    {
-      if (*c == '"' || *c == '\\')
+    if (*c == '"' || *c == '\\')
+      {
+        g_string_append_len (out, run, c - run);
         g_string_append_c (out, '\\');
-      g_string_append_c (out, *c);
-    }
+        run = c;
+      }
+  g_string_append (out, run);
   g_string_append_c (out, '"');
   return TRUE;
 }

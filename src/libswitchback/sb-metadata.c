@@ -42,9 +42,16 @@ struct _SbMetadata {
   /* timestamp and snapshot */
   GHashTable *meta; /* file name (borrowed) -> SbMetaFile */
 
-  /* targets */
+  /* targets: the "targets" object is kept as a span map over @bytes (a role may list
+   * 100,000 targets), and built as a tree only if sb_metadata_get_targets asks for it. */
+  SbJsonSpanMap *target_map;
   JsonObject *targets;
 };
+
+/* Canonical "signed" bytes are kept after parsing only below this size; larger ones are
+ * encoded again when a signature check needs them, so a large targets role does not hold a
+ * second copy of itself. */
+#define SIGNED_BYTES_CACHE_MAX (1024 * 1024)
 
 const char *
 sb_metadata_type_name (SbMetadataType type)
@@ -287,6 +294,17 @@ check_target (JsonNode *node, GError **error)
   return TRUE;
 }
 
+static gboolean
+check_target_member (const char *path, JsonNode *value, gpointer user_data, GError **error)
+{
+  if (!check_target (value, error))
+    {
+      g_prefix_error (error, "%s: target \"%s\": ", (const char *) user_data, path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- the four roles ---- */
 
 static gboolean
@@ -384,20 +402,11 @@ parse_delegations (SbMetadata *md, const char *what, GError **error)
 static gboolean
 parse_targets (SbMetadata *md, const char *what, GError **error)
 {
-  md->targets = sb_json_get_object (md->signed_obj, "targets", what, error);
-  if (md->targets == NULL)
+  /* Every member was checked by check_target_member while parsing; only the placeholder
+   * stands in the tree. Anything else at "targets" (missing, not an object) is refused here. */
+  if (sb_json_get_object (md->signed_obj, "targets", what, error) == NULL)
     return FALSE;
-
-  JsonObjectIter iter;
-  const char *path;
-  JsonNode *node;
-  json_object_iter_init (&iter, md->targets);
-  while (json_object_iter_next (&iter, &path, &node))
-    if (!check_target (node, error))
-      {
-        g_prefix_error (error, "%s: target \"%s\": ", what, path);
-        return FALSE;
-      }
+  g_assert (md->target_map != NULL);
 
   md->role_order = g_ptr_array_new_with_free_func ((GDestroyNotify) sb_role_free);
   md->roles = g_hash_table_new (g_str_hash, g_str_equal);
@@ -456,6 +465,13 @@ parse_common (SbMetadata *md, const char *what, GError **error)
   return TRUE;
 }
 
+static GBytes *
+encode_signed (SbMetadata *md, GError **error)
+{
+  JsonNode *signed_node = json_object_get_member (json_node_get_object (md->envelope), "signed");
+  return sb_json_canonical_with_span_map (signed_node, md->target_map, error);
+}
+
 SbMetadata *
 sb_metadata_new_from_bytes (GBytes *bytes, SbMetadataType type, GError **error)
 {
@@ -468,7 +484,14 @@ sb_metadata_new_from_bytes (GBytes *bytes, SbMetadataType type, GError **error)
   const char *name = sb_metadata_type_name (type);
   g_autofree char *what = g_strdup_printf ("%s metadata", name);
 
-  md->envelope = sb_json_parse_bytes (bytes, error);
+  if (type == SB_METADATA_TARGETS)
+    {
+      static const char *const targets_path[] = { "signed", "targets", NULL };
+      md->envelope = sb_json_parse_with_span_map (bytes, targets_path, check_target_member, what,
+                                                  &md->target_map, error);
+    }
+  else
+    md->envelope = sb_json_parse_bytes (bytes, error);
   if (md->envelope == NULL)
     {
       g_prefix_error (error, "%s: ", what);
@@ -506,13 +529,15 @@ sb_metadata_new_from_bytes (GBytes *bytes, SbMetadataType type, GError **error)
     return NULL;
 
   /* Signatures are over the canonical form of "signed" as parsed (TUF §4.2), unknown fields
-   * included; computed once here. */
-  md->signed_bytes = sb_json_canonical (json_object_get_member (envelope, "signed"), error);
-  if (md->signed_bytes == NULL)
+   * included. Encoding it now also refuses what canonical JSON cannot express (floats). */
+  g_autoptr (GBytes) signed_bytes = encode_signed (md, error);
+  if (signed_bytes == NULL)
     {
       g_prefix_error (error, "%s: ", what);
       return NULL;
     }
+  if (g_bytes_get_size (signed_bytes) <= SIGNED_BYTES_CACHE_MAX)
+    md->signed_bytes = g_steal_pointer (&signed_bytes);
   return g_steal_pointer (&md);
 }
 
@@ -536,6 +561,8 @@ sb_metadata_unref (SbMetadata *md)
   g_clear_pointer (&md->keys, g_hash_table_unref);
   g_clear_pointer (&md->signatures, g_hash_table_unref);
   g_clear_pointer (&md->signed_bytes, g_bytes_unref);
+  g_clear_pointer (&md->targets, json_object_unref);
+  g_clear_pointer (&md->target_map, sb_json_span_map_unref);
   g_clear_pointer (&md->envelope, json_node_unref);
   g_clear_pointer (&md->bytes, g_bytes_unref);
   g_free (md);
@@ -594,6 +621,13 @@ sb_metadata_get_signed (SbMetadata *md)
 GBytes *
 sb_metadata_get_signed_bytes (SbMetadata *md)
 {
+  if (md->signed_bytes == NULL)
+    {
+      g_autoptr (GError) local_error = NULL;
+      /* Encoding succeeded when the metadata was parsed, and the tree has not changed since. */
+      md->signed_bytes = encode_signed (md, &local_error);
+      g_assert_no_error (local_error);
+    }
   return md->signed_bytes;
 }
 
@@ -660,7 +694,11 @@ sb_metadata_verify_delegate (SbMetadata *delegator, const char *role_name, SbMet
     return sb_throw (error, SB_ERROR_NOT_FOUND, "role %s is not delegated by this %s metadata",
                      role_name, sb_metadata_type_name (delegator->type));
 
-  GBytes *payload = delegate->signed_bytes;
+  g_autoptr (GBytes) payload = NULL;
+  if (delegate->signed_bytes != NULL)
+    payload = g_bytes_ref (delegate->signed_bytes);
+  else if ((payload = encode_signed (delegate, error)) == NULL)
+    return FALSE;
   gsize len;
   const guint8 *data = g_bytes_get_data (payload, &len);
   /* Count keys, not key ids or signatures: the same key listed under two key ids, or signing
@@ -718,17 +756,48 @@ JsonObject *
 sb_metadata_get_targets (SbMetadata *targets)
 {
   g_return_val_if_fail (targets->type == SB_METADATA_TARGETS, NULL);
+  if (targets->targets == NULL)
+    {
+      targets->targets = json_object_new ();
+      guint n = sb_json_span_map_get_size (targets->target_map);
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr (GError) local_error = NULL;
+          JsonNode *value = sb_json_span_map_get_value (targets->target_map, i, &local_error);
+          g_assert_no_error (local_error);
+          json_object_set_member (targets->targets,
+                                  sb_json_span_map_get_key (targets->target_map, i), value);
+        }
+    }
   return targets->targets;
+}
+
+guint
+sb_metadata_get_n_targets (SbMetadata *targets)
+{
+  g_return_val_if_fail (targets->type == SB_METADATA_TARGETS, 0);
+  return sb_json_span_map_get_size (targets->target_map);
+}
+
+const char *
+sb_metadata_get_target_path (SbMetadata *targets, guint index)
+{
+  g_return_val_if_fail (targets->type == SB_METADATA_TARGETS, NULL);
+  return sb_json_span_map_get_key (targets->target_map, index);
 }
 
 SbTargetInfo *
 sb_metadata_get_target (SbMetadata *targets, const char *path)
 {
   g_return_val_if_fail (targets->type == SB_METADATA_TARGETS, NULL);
-  JsonNode *node = json_object_get_member (targets->targets, path);
-  if (node == NULL)
+  guint index;
+  if (!sb_json_span_map_find (targets->target_map, path, &index))
     return NULL;
-  /* check_target vouched for every member while parsing. */
+  /* check_target vouched for every member while parsing; the span parses the same again. */
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (JsonNode) node = sb_json_span_map_get_value (targets->target_map, index,
+                                                          &local_error);
+  g_assert_no_error (local_error);
   JsonObject *obj = json_node_get_object (node);
   SbTargetInfo *info = g_new0 (SbTargetInfo, 1);
   info->path = g_strdup (path);

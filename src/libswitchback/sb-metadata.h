@@ -175,9 +175,15 @@ const SbMetaFile *sb_metadata_get_meta (SbMetadata *md, const char *filename);
 /* Timestamp: the entry for snapshot.json (always present). */
 const SbMetaFile *sb_metadata_get_snapshot_meta (SbMetadata *timestamp);
 
-/* Targets: the "targets" object, target path -> target description (borrowed; every member
- * was checked by the parser). */
+/* Targets: the "targets" object, target path -> target description, as a tree (borrowed;
+ * every member was checked by the parser). Building it costs a tree node per value, so it is
+ * built on the first call only: prefer sb_metadata_get_target and the index accessors below
+ * for roles that may list many targets. */
 JsonObject *sb_metadata_get_targets (SbMetadata *targets);
+/* Targets: how many targets the role lists, and the path of target @index (0 .. n-1, in
+ * bytewise order of the paths; borrowed). No tree is built. */
+guint sb_metadata_get_n_targets (SbMetadata *targets);
+const char *sb_metadata_get_target_path (SbMetadata *targets, guint index);
 /* Targets: the target @path, or NULL when this role does not list it. A direct member look-up:
  * no copy of the target map is made. */
 SbTargetInfo *sb_metadata_get_target (SbMetadata *targets, const char *path);
