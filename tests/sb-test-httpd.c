@@ -384,8 +384,13 @@ sb_test_httpd_free (SbTestHttpd *h)
   g_mutex_unlock (&h->lock);
   g_cancellable_cancel (h->cancellable);
 
-  /* A source rather than g_main_loop_quit: a quit before the loop runs would be lost. */
-  g_main_context_invoke (h->ctx, quit_loop, h->loop);
+  /* An idle source on the server's context rather than g_main_loop_quit or
+   * g_main_context_invoke: both would act at once in this thread if the server thread has not
+   * started its loop yet, and the quit would be lost. The source waits for the loop. */
+  GSource *quit = g_idle_source_new ();
+  g_source_set_callback (quit, quit_loop, h->loop, NULL);
+  g_source_attach (quit, h->ctx);
+  g_source_unref (quit);
   g_thread_join (h->thread);
   /* No handler runs any more, so no writer is added while these are joined. */
   for (guint i = 0; i < h->writers->len; i++)
