@@ -54,40 +54,9 @@ ok "generator refuses max-tries outside 1..9"
 
 # grub_boot CFG: runs the script as GRUB would at boot against ./esp/grubenv, leaving the
 # kernel command line it booted in ./cmdline.
+source "$top_srcdir/tests/grub-sim.sh"
 grub_boot () {
-  sed -e 's/^menuentry .* {$/sb_menuentry () {/' -e 's/^set default=switchback$/:/' "$1" >sim.cfg
-  (
-    set +eu
-    # Only the slot's root is searched for, by label: sb_envfile is set.
-    search () {
-      [ "$1 $2 $3" = "--no-floppy --set=root --label" ] || { echo "# unexpected search $*"; exit 1; }
-      root="label:$4"
-    }
-    load_env () {
-      local file="" names=""
-      while [ $# -gt 0 ]; do
-        case "$1" in --skip-sig) ;; --file) file="$2"; shift ;; *) names="$names $1" ;; esac
-        shift
-      done
-      local line
-      while IFS= read -r line; do
-        for n in $names; do
-          [ "${line%%=*}" = "$n" ] && printf -v "$n" '%s' "${line#*=}"
-        done
-      done < <(grub-editenv "$file" list)
-    }
-    save_env () {
-      local file="$2"; shift 2
-      local n args=()
-      for n in "$@"; do [ -n "${!n+x}" ] && args+=("$n=${!n}"); done
-      grub-editenv "$file" set "${args[@]}"
-    }
-    linux () { shift; echo "$*" >cmdline; }
-    initrd () { :; }
-    sb_envfile=esp/grubenv
-    source sim.cfg
-    sb_menuentry
-  ) || fatal "the GRUB script failed"
+  sb_grub_sim "$1" esp/grubenv cmdline || fatal "the GRUB script failed"
 }
 
 env_list () { grub-editenv esp/grubenv list | grep '^SB_' | tr '\n' ' ' | sed 's/ $//'; }
