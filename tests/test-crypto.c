@@ -597,6 +597,58 @@ test_verify_mutated_signatures (Fixture *f, gconstpointer data)
     }
 }
 
+static char *
+hex_to_base64 (const char *hex)
+{
+  gsize len = 0;
+  g_autofree guint8 *raw = decode_hex (hex, &len);
+  return g_base64_encode (raw, len);
+}
+
+/* aktualizr and OTA Community Edition sign metadata with base64 signatures: each scheme
+ * verifies them, and base64 is read strictly. */
+static void
+test_verify_base64_signatures (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SbKey) ed = load_key ("ed25519", "ed25519", ed_pub);
+  g_autoptr (SbKey) ec = load_key ("ecdsa", "ecdsa-sha2-nistp256", ec_pub_pem);
+  g_autoptr (SbKey) rsa = load_key ("rsa", "rsassa-pss-sha256", rsa_pub_pem);
+  g_autofree char *ed_b64 = hex_to_base64 (ed_sig);
+  g_autofree char *ec_b64 = hex_to_base64 (ec_sig);
+  g_autofree char *rsa_b64 = hex_to_base64 (rsa_sig);
+
+  assert_verifies (ed, kat_message, ed_b64);
+  assert_verifies (ec, kat_message, ec_b64);
+  assert_verifies (rsa, kat_message, rsa_b64);
+  assert_bad_signature (ed, "{\"_type\":\"timestamp\",\"version\":2}", ed_b64);
+  assert_bad_signature (ec, kat_message, ed_b64);
+
+  /* 64 bytes: 86 digits and "==". */
+  g_assert_cmpuint (strlen (ed_b64), ==, 88);
+  g_assert_true (g_str_has_suffix (ed_b64, "=="));
+  g_autofree char *flipped_hex = flip_hex (ed_sig, 10);
+  g_autofree char *flipped = hex_to_base64 (flipped_hex);
+  g_autofree char *unpadded = g_strndup (ed_b64, 86);
+  g_autofree char *newline = g_strdup_printf ("%.44s\n%s", ed_b64, ed_b64 + 44);
+  g_autofree char *url_safe = g_strdup (ed_b64);
+  url_safe[3] = '-';
+  g_autofree char *slash_url = g_strdup (ed_b64);
+  slash_url[3] = '_';
+  /* The last digit before "==" carries 2 bits of the signature and 4 unused ones. */
+  g_autofree char *unused_bits = g_strdup (ed_b64);
+  static const char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  unused_bits[85] = alphabet[(strchr (alphabet, ed_b64[85]) - alphabet) ^ 1];
+  g_autofree char *mid_padding = g_strdup (ed_b64);
+  mid_padding[40] = '=';
+  g_autofree guint8 *zeros = g_malloc0 (1025);
+  g_autofree char *oversized = g_base64_encode (zeros, 1025);
+  const char *bad[] = { flipped, unpadded, newline, url_safe, slash_url, unused_bits,
+                        mid_padding, oversized, "====", "A===", "AA==", "AAA=" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    assert_bad_signature (ed, kat_message, bad[i]);
+}
+
 /* Random mutations of PEM public keys: each result is a key or a clean refusal, and a key
  * that is accepted verifies or refuses cleanly (run under ASan, this is a small fuzzer). */
 static void
@@ -912,6 +964,7 @@ main (int argc, char **argv)
   ADD ("/crypto/key/refuse/rsa-size", test_key_refuse_rsa_sizes);
   ADD ("/crypto/verify/refuse-malformed-signature", test_verify_refuse_malformed_signatures);
   ADD ("/crypto/verify/refuse-mutated-signature", test_verify_mutated_signatures);
+  ADD ("/crypto/verify/base64-signature", test_verify_base64_signatures);
   ADD ("/crypto/key/mutated-pem-never-crashes", test_key_mutated_pem);
   ADD_TYPE ("/crypto/sign/round-trip/ed25519", SB_KEY_TYPE_ED25519, test_sign_round_trip);
   ADD_TYPE ("/crypto/sign/round-trip/ecdsa", SB_KEY_TYPE_ECDSA, test_sign_round_trip);

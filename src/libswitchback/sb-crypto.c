@@ -94,6 +94,65 @@ hex_decode (const char *hex, gsize max_bytes, gsize *out_len)
   return g_steal_pointer (&out);
 }
 
+/* The value of a standard base64 digit (RFC 4648 §4), or -1. */
+static int
+base64_digit_value (char c)
+{
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+')
+    return 62;
+  if (c == '/')
+    return 63;
+  return -1;
+}
+
+/* Decodes standard padded base64 (RFC 4648 §4) of 1 to @max_bytes bytes, strictly: length a
+ * multiple of 4, no whitespace or URL-safe digits, "=" only as the final padding, and unused
+ * bits of the last digit zero, so each byte string has exactly one accepted spelling. NULL for
+ * anything else. (g_base64_decode skips invalid characters, which is not what untrusted input
+ * needs.) */
+static guint8 *
+base64_decode_strict (const char *text, gsize max_bytes, gsize *out_len)
+{
+  gsize max_chars = (max_bytes + 2) / 3 * 4;
+  gsize n = strnlen (text, max_chars + 1);
+  if (n == 0 || n % 4 != 0 || n > max_chars)
+    return NULL;
+  gsize pad = text[n - 1] == '=' ? (text[n - 2] == '=' ? 2 : 1) : 0;
+  gsize len = n / 4 * 3 - pad;
+  if (len == 0 || len > max_bytes)
+    return NULL;
+
+  g_autofree guint8 *out = g_malloc (n / 4 * 3);
+  gsize o = 0;
+  for (gsize i = 0; i < n; i += 4)
+    {
+      guint32 acc = 0;
+      for (gsize j = 0; j < 4; j++)
+        {
+          int v;
+          if (i + j >= n - pad)
+            v = 0;
+          else if ((v = base64_digit_value (text[i + j])) < 0)
+            return NULL;
+          acc = acc << 6 | (guint32) v;
+        }
+      out[o++] = (guint8) (acc >> 16);
+      out[o++] = (guint8) (acc >> 8);
+      out[o++] = (guint8) acc;
+    }
+  /* The padding's bits, which no byte uses, must be zero. */
+  if ((pad == 1 && out[len + 0] != 0) || (pad == 2 && (out[len] != 0 || out[len + 1] != 0)))
+    return NULL;
+  *out_len = len;
+  return g_steal_pointer (&out);
+}
+
 /* ---- keys ---- */
 
 static gboolean
@@ -357,10 +416,14 @@ sb_key_verify (SbKey *key, const guint8 *data, gsize len, const char *sig_hex, G
     return sb_throw (error, SB_ERROR_BAD_SIGNATURE, "no signature by key %s", key->keyid);
   gsize sig_len = 0;
   g_autofree guint8 *sig = hex_decode (sig_hex, SB_SIG_MAX_BYTES, &sig_len);
+  /* aktualizr and OTA Community Edition write "sig" in base64 (DESIGN §2). A signature that
+   * is not hex is read as base64; both decode to the same bytes, so no check is weakened. */
+  if (sig == NULL)
+    sig = base64_decode_strict (sig_hex, SB_SIG_MAX_BYTES, &sig_len);
   if (sig == NULL)
     return sb_throw (error, SB_ERROR_BAD_SIGNATURE,
-                     "signature by key %s is not a hex string of 1 to %d bytes", key->keyid,
-                     SB_SIG_MAX_BYTES);
+                     "signature by key %s is neither hex nor base64 of 1 to %d bytes",
+                     key->keyid, SB_SIG_MAX_BYTES);
 
   g_autoptr (EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
   if (ctx == NULL || !init_digest_ctx (ctx, key->type, key->pkey, FALSE))

@@ -5,7 +5,8 @@
  *   {"keytype": "rsa", "scheme": "rsassa-pss-sha256", "keyval": {"public": "<PEM>"}}
  *   {"keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp256", "keyval": {"public": "<PEM>"}}
  *   ("ecdsa-sha2-nistp256" is also accepted as keytype, as older metadata uses it.)
- * Signatures are lowercase hex. ecdsa signatures are DER; rsa-pss uses MGF1-SHA256 and accepts
+ * Signatures are lowercase hex when made here; verification also takes standard base64 (RFC
+ * 4648 §4, padded), as aktualizr and OTA Community Edition write them. ecdsa signatures are DER; rsa-pss uses MGF1-SHA256 and accepts
  * any salt length on verification (signs with salt = digest length).
  * Verification never aborts and never reads out of bounds, whatever the input: malformed keys
  * and signatures are ordinary failures.
@@ -43,9 +44,10 @@ SbKeyType sb_key_get_key_type (SbKey *key);
 /* The TUF key object (a new reference to the node the key was built from, or an equivalent). */
 JsonNode *sb_key_to_json (SbKey *key);
 
-/* Verifies @sig_hex (hex digits of either case) over @data. FALSE with SB_ERROR_BAD_SIGNATURE
- * for a wrong or malformed signature, including an empty or non-hex one (never any other
- * effect). */
+/* Verifies @sig_hex over @data. The signature is hex digits of either case or, when it is not
+ * valid hex, strict standard base64 (padded, no whitespace, unused bits zero). FALSE with
+ * SB_ERROR_BAD_SIGNATURE for a wrong or malformed signature, including an empty one or one that
+ * is neither encoding (never any other effect). */
 gboolean sb_key_verify (SbKey *key, const guint8 *data, gsize len, const char *sig_hex,
                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
