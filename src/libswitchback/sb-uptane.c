@@ -1,0 +1,668 @@
+/* sb-uptane.c: the Uptane primary's full verification (see sb-uptane.h). */
+#include "config.h"
+
+#include "sb-uptane.h"
+
+#include "sb-durable.h"
+#include "sb-error.h"
+#include "sb-install-state.h"
+#include "sb-uptane-freshness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The largest trusted metadata file copied when hard links are not available: the largest a
+ * targets role may be (sb-updater.h). */
+#define STAGE_COPY_MAX (SB_UPDATER_TARGETS_MAX_LENGTH * 4)
+
+struct _SbUptane {
+  SbConfig *config;     /* borrowed */
+  SbIdentity *identity; /* referenced */
+  SbFetcher *fetcher;
+  char *metadata_root;  /* <state>/metadata */
+  char *director_dir;
+  char *image_dir;
+  gint64 reference_time;
+  char *clock_problem;
+  SbUpdater *director; /* of the last check */
+  SbUpdater *image;    /* of the last check, when it reached the Image repository */
+};
+
+void
+sb_uptane_update_free (SbUptaneUpdate *update)
+{
+  if (update == NULL)
+    return;
+  g_free (update->correlation_id);
+  g_clear_pointer (&update->targets, g_ptr_array_unref);
+  g_free (update);
+}
+
+char *
+sb_uptane_metadata_dir (const char *state_dir, const char *repo)
+{
+  return g_build_filename (state_dir, SB_UPTANE_METADATA_DIR_NAME, repo, NULL);
+}
+
+static guint
+env_positive (const char *name, guint fallback)
+{
+  const char *text = g_getenv (name);
+  if (text == NULL)
+    return fallback;
+  guint64 v = 0;
+  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT, &v, NULL))
+    {
+      g_warning ("Ignoring %s=%s: not a positive integer", name, text);
+      return fallback;
+    }
+  return (guint) v;
+}
+
+void
+sb_uptane_fetcher_options (SbConfig *config, SbFetcherOptions *opts)
+{
+  sb_fetcher_options_init (opts);
+  opts->ca_file = config->tls_ca;
+  opts->client_cert = config->tls_cert;
+  opts->client_key = config->tls_key;
+  opts->allow_http = config->allow_http;
+  opts->low_speed_limit = env_positive (SB_UPTANE_ENV_LOW_SPEED_LIMIT, opts->low_speed_limit);
+  opts->low_speed_time = env_positive (SB_UPTANE_ENV_LOW_SPEED_TIME, opts->low_speed_time);
+}
+
+SbUptane *
+sb_uptane_new (SbConfig *config, SbIdentity *identity, GError **error)
+{
+  g_return_val_if_fail (config != NULL && identity != NULL, NULL);
+
+  const char *file = config->path != NULL ? config->path : "the configuration";
+  if (config->director_url == NULL || *config->director_url == '\0')
+    {
+      sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] director-url is not set", file);
+      return NULL;
+    }
+  if (config->image_url == NULL || *config->image_url == '\0')
+    {
+      sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] image-url is not set", file);
+      return NULL;
+    }
+
+  SbFetcherOptions fopts;
+  sb_uptane_fetcher_options (config, &fopts);
+  g_autoptr (SbFetcher) fetcher = sb_fetcher_new (&fopts, error);
+  if (fetcher == NULL)
+    return NULL;
+
+  SbUptane *u = g_new0 (SbUptane, 1);
+  u->config = config;
+  u->identity = sb_identity_ref (identity);
+  u->fetcher = g_steal_pointer (&fetcher);
+  u->metadata_root = g_build_filename (config->state_dir, SB_UPTANE_METADATA_DIR_NAME, NULL);
+  u->director_dir = sb_uptane_metadata_dir (config->state_dir, SB_UPTANE_DIRECTOR);
+  u->image_dir = sb_uptane_metadata_dir (config->state_dir, SB_UPTANE_IMAGE);
+  return u;
+}
+
+void
+sb_uptane_free (SbUptane *u)
+{
+  if (u == NULL)
+    return;
+  g_clear_pointer (&u->director, sb_updater_free);
+  g_clear_pointer (&u->image, sb_updater_free);
+  g_clear_pointer (&u->fetcher, sb_fetcher_free);
+  g_clear_pointer (&u->identity, sb_identity_unref);
+  g_free (u->metadata_root);
+  g_free (u->director_dir);
+  g_free (u->image_dir);
+  g_free (u->clock_problem);
+  g_free (u);
+}
+
+void
+sb_uptane_set_reference_time (SbUptane *u, gint64 reference_time)
+{
+  u->reference_time = reference_time;
+}
+
+const char *
+sb_uptane_get_clock_problem (SbUptane *u)
+{
+  return u->clock_problem;
+}
+
+SbFetcher *
+sb_uptane_get_fetcher (SbUptane *u)
+{
+  return u->fetcher;
+}
+
+SbIdentity *
+sb_uptane_get_identity (SbUptane *u)
+{
+  return u->identity;
+}
+
+SbConfig *
+sb_uptane_get_config (SbUptane *u)
+{
+  return u->config;
+}
+
+SbUpdater *
+sb_uptane_get_image_updater (SbUptane *u)
+{
+  return u->image;
+}
+
+char *
+sb_uptane_target_url (SbUptane *u, const SbUptaneTarget *target)
+{
+  if (u->image == NULL || target->image == NULL)
+    return NULL;
+  if (target->uri != NULL)
+    return g_strdup (target->uri);
+  return sb_updater_target_url (u->image, target->image, NULL);
+}
+
+/* ---- the staging copy of a trusted metadata directory ---- */
+
+typedef struct {
+  char *dir;           /* the trusted directory */
+  char *staging;       /* its working copy for this check */
+  GHashTable *present; /* file names in the trusted directory when the check started */
+} Stage;
+
+static void
+stage_free (Stage *s)
+{
+  if (s == NULL)
+    return;
+  g_free (s->dir);
+  g_free (s->staging);
+  g_clear_pointer (&s->present, g_hash_table_unref);
+  g_free (s);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Stage, stage_free)
+
+/* Removes a directory of plain files (a staging copy): nothing else is ever put there. */
+static gboolean
+remove_flat_dir (const char *path, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GDir) d = g_dir_open (path, 0, &local_error);
+  if (d == NULL)
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return TRUE;
+      return sb_throw (error, SB_ERROR_IO, "Opening %s: %s", path, local_error->message);
+    }
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      if (unlink (child) < 0 && errno != ENOENT)
+        return sb_throw_errno (error, SB_ERROR_IO, "Removing %s", child);
+    }
+  if (rmdir (path) < 0 && errno != ENOENT)
+    return sb_throw_errno (error, SB_ERROR_IO, "Removing %s", path);
+  return TRUE;
+}
+
+/* The regular files directly in @path, by name. */
+static GHashTable *
+list_files (const char *path, GError **error)
+{
+  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GDir) d = g_dir_open (path, 0, &local_error);
+  if (d == NULL)
+    {
+      sb_throw (error, SB_ERROR_IO, "Opening %s: %s", path, local_error->message);
+      return NULL;
+    }
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      GStatBuf st;
+      if (g_lstat (child, &st) == 0 && S_ISREG (st.st_mode))
+        g_hash_table_add (names, g_strdup (name));
+    }
+  return g_steal_pointer (&names);
+}
+
+/* The files sb-updater replaces through sb_durable_write (a new inode renamed over the old
+ * name) or removes; none is ever modified in place. So the working copy can share the trusted
+ * files' inodes: a hard link per file, with a copy where links are not supported. */
+static gboolean
+stage_file (const char *from, const char *to, GError **error)
+{
+  if (link (from, to) == 0)
+    return TRUE;
+  if (errno != EPERM && errno != EXDEV && errno != EMLINK && errno != ENOTSUP)
+    return sb_throw_errno (error, SB_ERROR_IO, "Linking %s to %s", from, to);
+  g_autoptr (GBytes) data = sb_read_file (from, STAGE_COPY_MAX, error);
+  if (data == NULL)
+    return FALSE;
+  return sb_durable_write_bytes (to, data, 0644, error);
+}
+
+/* TUF §5.2: the first check of a repository starts from the root shipped with the system,
+ * copied into the working copy (it reaches the trusted directory with the rest, once the check
+ * passed). Nothing is done when @dir has a root already. */
+static gboolean
+stage_initial_root (const char *dir, const char *staging, const char *root_path,
+                    const char *key, SbConfig *config, GError **error)
+{
+  g_autofree char *trusted = g_build_filename (dir, "root.json", NULL);
+  if (g_file_test (trusted, G_FILE_TEST_EXISTS))
+    return TRUE;
+  const char *file = config->path != NULL ? config->path : "the configuration";
+  if (root_path == NULL || *root_path == '\0')
+    return sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] %s is not set", file, key);
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (GBytes) root = sb_read_file (root_path, SB_UPDATER_ROOT_MAX_LENGTH, &local_error);
+  /* The shipped root is part of the installation, not something to download. */
+  if (root == NULL)
+    return sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] %s: reading the initial root %s: %s",
+                     file, key, root_path, local_error->message);
+  g_autofree char *dest = g_build_filename (staging, "root.json", NULL);
+  return sb_durable_write_bytes (dest, root, 0644, error);
+}
+
+/* Makes the working copy of @dir, with the initial root when @dir has none. Files absent from
+ * @dir before the check (a root installed now included) have counters.json as their rollback
+ * reference. */
+static Stage *
+stage_open (const char *dir, const char *metadata_root, const char *repo, SbConfig *config,
+            GError **error)
+{
+  gboolean director = g_str_equal (repo, SB_UPTANE_DIRECTOR);
+  g_autoptr (Stage) s = g_new0 (Stage, 1);
+  g_autofree char *staging_name = g_strdup_printf (".%s.staging", repo);
+  s->dir = g_strdup (dir);
+  s->staging = g_build_filename (metadata_root, staging_name, NULL);
+
+  /* A staging copy left by a crash holds nothing that was committed: start again. */
+  if (!remove_flat_dir (s->staging, error))
+    return NULL;
+  if (g_mkdir (s->staging, 0755) < 0)
+    {
+      sb_throw_errno (error, SB_ERROR_IO, "Creating %s", s->staging);
+      return NULL;
+    }
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    s->present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  else
+    s->present = list_files (dir, error);
+  if (s->present == NULL)
+    return NULL;
+  GHashTableIter iter;
+  gpointer name;
+  g_hash_table_iter_init (&iter, s->present);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    {
+      g_autofree char *from = g_build_filename (dir, name, NULL);
+      g_autofree char *to = g_build_filename (s->staging, name, NULL);
+      if (!stage_file (from, to, error))
+        return NULL;
+    }
+  if (!stage_initial_root (dir, s->staging, director ? config->director_root : config->image_root,
+                           director ? "director-root" : "image-root", config, error))
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+static gboolean
+same_file (const char *a, const char *b)
+{
+  GStatBuf sa, sb;
+  return g_lstat (a, &sa) == 0 && g_lstat (b, &sb) == 0 && sa.st_dev == sb.st_dev
+         && sa.st_ino == sb.st_ino;
+}
+
+static gboolean
+commit_file (Stage *s, const char *name, GError **error)
+{
+  g_autofree char *from = g_build_filename (s->staging, name, NULL);
+  g_autofree char *to = g_build_filename (s->dir, name, NULL);
+  if (same_file (from, to))
+    return TRUE;
+  /* The staged file was written and fsynced by sb_durable_write; the rename is atomic and the
+   * directory fsync below makes it durable. */
+  if (rename (from, to) < 0)
+    return sb_throw_errno (error, SB_ERROR_IO, "Moving verified metadata %s to %s", from, to);
+  return TRUE;
+}
+
+/* Moves what this check verified into the trusted directory: the new root first, so that the
+ * files signed by its keys never sit beside an older root that cannot verify them. */
+static gboolean
+stage_commit (Stage *s, GError **error)
+{
+  g_autoptr (GHashTable) staged = list_files (s->staging, error);
+  if (staged == NULL || !sb_durable_mkdir_p (s->dir, 0755, error))
+    return FALSE;
+  if (g_hash_table_contains (staged, "root.json") && !commit_file (s, "root.json", error))
+    return FALSE;
+  GHashTableIter iter;
+  gpointer name;
+  g_hash_table_iter_init (&iter, staged);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    if (strcmp (name, "root.json") != 0 && !commit_file (s, name, error))
+      return FALSE;
+  /* Files the check removed (TUF §5.3.11 fast-forward recovery). */
+  g_hash_table_iter_init (&iter, s->present);
+  while (g_hash_table_iter_next (&iter, &name, NULL))
+    if (!g_hash_table_contains (staged, name))
+      {
+        g_autofree char *path = g_build_filename (s->dir, name, NULL);
+        if (unlink (path) < 0 && errno != ENOENT)
+          return sb_throw_errno (error, SB_ERROR_IO, "Removing %s", path);
+      }
+  if (!sb_fsync_dir (s->dir, error))
+    return FALSE;
+  return remove_flat_dir (s->staging, error);
+}
+
+/* ---- the check ---- */
+
+/* Adds the repository and, for a refusal, the attack class to a TUF client error. */
+static void
+prefix_refusal (GError **error, const char *repo)
+{
+  if (error == NULL || *error == NULL)
+    return;
+  g_prefix_error (error, "%s repository: ", repo);
+  const char *attack = (*error)->domain == SB_ERROR ? sb_uptane_attack_name ((*error)->code)
+                                                      : NULL;
+  if (attack != NULL && strstr ((*error)->message, "attack") == NULL)
+    {
+      char *message = g_strdup_printf ("%s (%s)", (*error)->message, attack);
+      g_free ((*error)->message);
+      (*error)->message = message;
+    }
+}
+
+static SbUpdater *
+new_updater (SbUptane *u, const char *staging, gboolean director, gint64 reference_time,
+             GError **error)
+{
+  SbUpdaterOptions opts;
+  sb_updater_options_init (&opts);
+  g_autofree char *targets_url = NULL;
+  opts.metadata_dir = staging;
+  opts.reference_time = reference_time;
+  if (director)
+    {
+      opts.metadata_url = u->config->director_url;
+      opts.targets_max_length = SB_UPTANE_DIRECTOR_TARGETS_MAX_LENGTH;
+      opts.without_snapshot = u->config->ota_ce_compat;
+    }
+  else
+    {
+      targets_url = g_strconcat (u->config->image_url,
+                                 g_str_has_suffix (u->config->image_url, "/") ? "" : "/",
+                                 "targets", NULL);
+      opts.metadata_url = u->config->image_url;
+      opts.targets_url = targets_url;
+      opts.delegations_subdir = u->config->ota_ce_compat;
+    }
+  return sb_updater_new (&opts, u->fetcher, error);
+}
+
+typedef struct {
+  char *role;
+  gint64 version;
+  gboolean was_present; /* its trusted file existed before this check */
+} RoleVersion;
+
+static void
+role_version_free (RoleVersion *rv)
+{
+  g_free (rv->role);
+  g_free (rv);
+}
+
+/* The roles this check trusted, with their versions: every staged ROLE.json whose role the
+ * trusted set holds (file names are the percent-encoded role names, as sb-updater writes). */
+static GPtrArray *
+trusted_versions (Stage *s, SbTrustedSet *ts, GError **error)
+{
+  g_autoptr (GHashTable) staged = list_files (s->staging, error);
+  if (staged == NULL)
+    return NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) role_version_free);
+  GHashTableIter iter;
+  gpointer key;
+  g_hash_table_iter_init (&iter, staged);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      const char *name = key;
+      if (!g_str_has_suffix (name, ".json"))
+        continue;
+      g_autofree char *encoded = g_strndup (name, strlen (name) - strlen (".json"));
+      g_autofree char *role = g_uri_unescape_string (encoded, NULL);
+      SbMetadata *md = role != NULL ? sb_trusted_set_get_role (ts, role) : NULL;
+      if (md == NULL)
+        continue;
+      RoleVersion *rv = g_new0 (RoleVersion, 1);
+      rv->role = g_steal_pointer (&role);
+      rv->version = sb_metadata_get_version (md);
+      rv->was_present = g_hash_table_contains (s->present, name);
+      g_ptr_array_add (out, rv);
+    }
+  return g_steal_pointer (&out);
+}
+
+/* Step 5 of the header: counters.json as the rollback reference of roles whose trusted file
+ * was lost; then the versions are raised (never lowered). */
+static gboolean
+check_and_raise_counters (SbCounters *counters, const char *repo, GPtrArray *versions,
+                          SbTrustedSet *ts, GError **error)
+{
+  gboolean recovered = sb_trusted_set_fast_forward_recovery_needed (ts);
+  for (guint i = 0; i < versions->len; i++)
+    {
+      RoleVersion *rv = versions->pdata[i];
+      guint64 seen = 0;
+      if (!sb_counters_get_version (counters, repo, rv->role, &seen) || (guint64) rv->version >= seen)
+        continue;
+      gboolean fast_forward = recovered && (g_str_equal (rv->role, SB_ROLE_TIMESTAMP)
+                                            || g_str_equal (rv->role, SB_ROLE_SNAPSHOT));
+      if (!rv->was_present && !fast_forward)
+        return sb_throw (error, SB_ERROR_ROLLBACK,
+                         "%s repository: %s version %" G_GINT64_FORMAT " is below version %"
+                         G_GUINT64_FORMAT " recorded in %s (rollback attack)",
+                         repo, rv->role, rv->version, seen, SB_COUNTERS_FILE);
+    }
+  for (guint i = 0; i < versions->len; i++)
+    {
+      RoleVersion *rv = versions->pdata[i];
+      guint64 seen = 0;
+      if (sb_counters_get_version (counters, repo, rv->role, &seen) && (guint64) rv->version < seen)
+        continue; /* after fast-forward recovery: the counter is kept, the check above skips */
+      if (!sb_counters_set_version (counters, repo, rv->role, (guint64) rv->version, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+match_with_image (SbUptane *u, SbUptaneTarget *target, const SbUptanePrimary *primary,
+                  GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (SbTargetInfo) info = sb_updater_get_targetinfo (u->image, target->name, &local_error);
+  if (info == NULL)
+    {
+      if (g_error_matches (local_error, SB_ERROR, SB_ERROR_NOT_FOUND))
+        return sb_throw (error, SB_ERROR_MISMATCH,
+                         "Director target %s is not in the Image repository (%s) "
+                         "(mix-and-match attack)",
+                         target->name, local_error->message);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      prefix_refusal (error, "Image");
+      return FALSE;
+    }
+  return sb_uptane_match_image_target (target, info, primary, error);
+}
+
+static SbUptaneUpdate *
+verify (SbUptane *u, gint64 reference_time, GError **error)
+{
+  const char *state_dir = u->config->state_dir;
+  g_autoptr (SbCounters) counters = sb_counters_load (state_dir, error);
+  if (counters == NULL)
+    return NULL;
+  SbUptanePrimary primary = {
+    .ecu_serial = sb_identity_get_ecu_serial (u->identity),
+    .hardware_id = sb_identity_get_hardware_id (u->identity),
+    .vehicle_id = sb_identity_get_vehicle_id (u->identity),
+    .ota_ce_compat = u->config->ota_ce_compat,
+    .committed_release_counter = sb_counters_get_rollback_counter (counters),
+  };
+
+  /* Uptane §5.4.4.2 steps 2 to 5: the Director. */
+  g_autoptr (Stage) director_stage =
+      stage_open (u->director_dir, u->metadata_root, SB_UPTANE_DIRECTOR, u->config, error);
+  if (director_stage == NULL)
+    return NULL;
+  u->director = new_updater (u, director_stage->staging, TRUE, reference_time, error);
+  if (u->director == NULL || !sb_updater_refresh (u->director, error))
+    {
+      prefix_refusal (error, "Director");
+      return NULL;
+    }
+  SbTrustedSet *director_ts = sb_updater_get_trusted_set (u->director);
+  SbMetadata *director_targets = sb_trusted_set_get_targets (director_ts);
+  g_autoptr (SbUptaneUpdate) update = g_new0 (SbUptaneUpdate, 1);
+  update->director_targets_version = sb_metadata_get_version (director_targets);
+  update->targets = sb_uptane_check_director_targets (director_targets, &primary,
+                                                      &update->correlation_id, error);
+  if (update->targets == NULL)
+    {
+      g_prefix_error (error, "Director repository: ");
+      return NULL;
+    }
+
+  /* Steps 6 to 10: the Image repository, only when there is something to match. */
+  g_autoptr (Stage) image_stage = NULL;
+  if (update->targets->len > 0)
+    {
+      image_stage =
+          stage_open (u->image_dir, u->metadata_root, SB_UPTANE_IMAGE, u->config, error);
+      if (image_stage == NULL)
+        return NULL;
+      u->image = new_updater (u, image_stage->staging, FALSE, reference_time, error);
+      if (u->image == NULL || !sb_updater_refresh (u->image, error))
+        {
+          prefix_refusal (error, "Image");
+          return NULL;
+        }
+      for (guint i = 0; i < update->targets->len; i++)
+        if (!match_with_image (u, update->targets->pdata[i], &primary, error))
+          return NULL;
+    }
+
+  g_autoptr (GPtrArray) director_versions = trusted_versions (director_stage, director_ts, error);
+  if (director_versions == NULL
+      || !check_and_raise_counters (counters, SB_UPTANE_DIRECTOR, director_versions, director_ts,
+                                    error))
+    return NULL;
+  if (image_stage != NULL)
+    {
+      SbTrustedSet *image_ts = sb_updater_get_trusted_set (u->image);
+      g_autoptr (GPtrArray) image_versions = trusted_versions (image_stage, image_ts, error);
+      if (image_versions == NULL
+          || !check_and_raise_counters (counters, SB_UPTANE_IMAGE, image_versions, image_ts,
+                                        error))
+        return NULL;
+    }
+
+  /* Everything verified: the new metadata becomes the trusted state. */
+  if (!stage_commit (director_stage, error)
+      || (image_stage != NULL && !stage_commit (image_stage, error))
+      || !sb_counters_save (counters, state_dir, error))
+    return NULL;
+  return g_steal_pointer (&update);
+}
+
+/* Serialises checks of one state directory (a daemon and a manual check), released when the
+ * descriptor is closed. */
+static int
+take_lock (const char *metadata_root, GError **error)
+{
+  g_autofree char *path = g_build_filename (metadata_root, ".lock", NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    {
+      sb_throw_errno (error, SB_ERROR_IO, "Opening lock file %s", path);
+      return -1;
+    }
+  while (flock (fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      {
+        sb_throw_errno (error, SB_ERROR_IO, "Locking %s", path);
+        (void) close (fd);
+        return -1;
+      }
+  return fd;
+}
+
+static void
+remove_staging (SbUptane *u)
+{
+  static const char *const repos[] = { SB_UPTANE_DIRECTOR, SB_UPTANE_IMAGE };
+  for (guint i = 0; i < G_N_ELEMENTS (repos); i++)
+    {
+      g_autofree char *name = g_strdup_printf (".%s.staging", repos[i]);
+      g_autofree char *path = g_build_filename (u->metadata_root, name, NULL);
+      g_autoptr (GError) local_error = NULL;
+      if (!remove_flat_dir (path, &local_error))
+        g_warning ("%s", local_error->message);
+    }
+}
+
+SbUptaneUpdate *
+sb_uptane_check (SbUptane *u, GError **error)
+{
+  g_return_val_if_fail (u != NULL, NULL);
+
+  g_clear_pointer (&u->director, sb_updater_free);
+  g_clear_pointer (&u->image, sb_updater_free);
+  g_clear_pointer (&u->clock_problem, g_free);
+
+  if (!sb_durable_mkdir_p (u->metadata_root, 0755, error))
+    return NULL;
+  int lock_fd = take_lock (u->metadata_root, error);
+  if (lock_fd < 0)
+    return NULL;
+
+  /* Read through libc, so that faketime and the like move it. */
+  gint64 now = (gint64) time (NULL);
+  gint64 build = sb_freshness_build_time ();
+  const char *dirs[] = { u->director_dir, u->image_dir, NULL };
+  u->clock_problem = sb_freshness_clock_problem (now, build, sb_freshness_newest_mtime (dirs));
+  gint64 reference = u->reference_time != 0 ? u->reference_time
+                                            : sb_freshness_reference_time (now, build);
+  SbUptaneUpdate *update = verify (u, reference, error);
+  if (update == NULL)
+    {
+      sb_freshness_annotate_error (error, u->clock_problem);
+      /* A refused check leaves no trace; the updaters are of no use after it. */
+      g_clear_pointer (&u->director, sb_updater_free);
+      g_clear_pointer (&u->image, sb_updater_free);
+    }
+  remove_staging (u);
+  (void) close (lock_fd);
+  return update;
+}

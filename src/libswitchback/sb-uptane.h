@@ -1,0 +1,122 @@
+/* sb-uptane.h: the Uptane primary's full verification (Uptane Standard 2.x §5.4.4.2; DESIGN §2,
+ * §3, §6), around two TUF clients: the Director and the Image repository.
+ *
+ * One check, in the standard's order:
+ *   1. Director: root (rotations), timestamp, snapshot, targets; with [uptane] ota-ce-compat,
+ *      root and targets only (an OTA Community Edition Director serves nothing else).
+ *   2. The Director rules (sb-uptane-verify.h): no delegations, vehicle id, ECU serials,
+ *      hardware ids. When the Director assigns nothing, verification ends here (§5.4.4.2
+ *      step 5).
+ *   3. Image repository: root, timestamp, snapshot, targets, and each assigned target found
+ *      through delegation resolution (TUF §5.6.7; with ota-ce-compat delegated roles come from
+ *      delegations/ROLE.json).
+ *   4. Each Director target matched with its Image target (sb-uptane-verify.h). If any fails,
+ *      the whole update is refused.
+ *   5. Rollback reference of last resort: a role whose trusted file was lost (a wiped metadata
+ *      directory starts again from the shipped root) may not come back below the version
+ *      counters.json recorded, except the timestamp and snapshot after their keys were rotated
+ *      (TUF §5.3.11 fast-forward recovery).
+ * Only when all of this passed are the newly verified files moved into the trusted metadata
+ * directories, and the per-role versions raised in counters.json. The TUF clients work on a
+ * staging copy (hard links) of each directory, so a refused update, whatever step refused it,
+ * leaves the trusted metadata and counters.json exactly as they were, and the next check starts
+ * from the same state. A power cut during the move leaves each file either old or new, and
+ * every file there has verified, which is all TUF asks of stored metadata.
+ *
+ * State directory layout: <state-dir>/metadata/director/ and <state-dir>/metadata/image/ hold
+ * ROLE.json files (root.json copied on first use from [uptane] director-root / image-root),
+ * metadata/.lock serialises checks of one state directory (flock), and
+ * metadata/.director.staging/, metadata/.image.staging/ exist only during a check.
+ *
+ * Errors are the trusted set's, the fetcher's or the Uptane rules' codes, prefixed with the
+ * repository, and they name the attack class ("... (freeze attack)"). SB_ERROR_NOT_FOUND for an
+ * assigned target the Image repository does not list (or hides behind a terminating
+ * delegation) becomes SB_ERROR_MISMATCH: the Director assigned an image the Image repository
+ * does not vouch for.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "sb-config.h"
+#include "sb-fetcher.h"
+#include "sb-identity.h"
+#include "sb-updater.h"
+#include "sb-uptane-verify.h"
+
+G_BEGIN_DECLS
+
+#define SB_UPTANE_METADATA_DIR_NAME "metadata"
+#define SB_UPTANE_DIRECTOR "director"
+#define SB_UPTANE_IMAGE "image"
+/* DESIGN §2: Director targets are capped like root and timestamp. */
+#define SB_UPTANE_DIRECTOR_TARGETS_MAX_LENGTH (64 * 1024)
+
+/* Environment variables that override the fetcher's minimum speed (DESIGN §2): a transfer whose
+ * average stays below SWITCHBACK_LOW_SPEED_LIMIT bytes per second over a window of
+ * SWITCHBACK_LOW_SPEED_TIME seconds is cut off as a slow retrieval attack. For links slower
+ * than the defaults (1024 bytes/s over 30 s), and for tests. Positive integers; anything else
+ * is ignored with a warning. */
+#define SB_UPTANE_ENV_LOW_SPEED_LIMIT "SWITCHBACK_LOW_SPEED_LIMIT"
+#define SB_UPTANE_ENV_LOW_SPEED_TIME "SWITCHBACK_LOW_SPEED_TIME"
+
+/* Fetcher options from @config: [tls] ca, cert, key, [uptane] allow-http, and the environment
+ * overrides above. The strings are borrowed from @config. */
+void sb_uptane_fetcher_options (SbConfig *config, SbFetcherOptions *opts);
+
+/* <state_dir>/metadata/@repo (@repo is SB_UPTANE_DIRECTOR or SB_UPTANE_IMAGE). */
+char *sb_uptane_metadata_dir (const char *state_dir, const char *repo);
+
+/* What the Director assigns to this vehicle, verified against both repositories. */
+typedef struct {
+  char *correlation_id;            /* Director signed.custom.correlationId, or NULL */
+  gint64 director_targets_version; /* the verified Director targets' version */
+  GPtrArray *targets;              /* SbUptaneTarget, one per assigned image; may be empty */
+} SbUptaneUpdate;
+
+void sb_uptane_update_free (SbUptaneUpdate *update);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbUptaneUpdate, sb_uptane_update_free)
+
+typedef struct _SbUptane SbUptane;
+
+/* A primary's verification context: @config and @identity are referenced (the config must
+ * outlive the context), one SbFetcher is made from the config and kept across checks, so a
+ * daemon reuses its connections. [uptane] director-url and image-url must be set
+ * (SB_ERROR_CONFIG otherwise); a bad TLS setting is the fetcher's SB_ERROR_CONFIG. */
+SbUptane *sb_uptane_new (SbConfig *config, SbIdentity *identity, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+void sb_uptane_free (SbUptane *uptane);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbUptane, sb_uptane_free)
+
+/* Fixes the reference time (Unix seconds) of the following checks; 0 (the default) means the
+ * system clock, raised to the build time when it is earlier (sb-uptane-freshness.h). */
+void sb_uptane_set_reference_time (SbUptane *uptane, gint64 reference_time);
+
+/* Runs the full verification above. Can be called again for a new check (the previous
+ * check's updaters are dropped). Returns the verified update (possibly with no targets). On
+ * error nothing in the state directory has changed. When the clock is implausible the error
+ * says so (sb_uptane_get_clock_problem). Initial roots that cannot be read are
+ * SB_ERROR_CONFIG naming the config key and file. */
+SbUptaneUpdate *sb_uptane_check (SbUptane *uptane, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* After sb_uptane_check: why the system clock looks wrong, or NULL (borrowed). */
+const char *sb_uptane_get_clock_problem (SbUptane *uptane);
+
+/* The fetcher every request of this context goes through (borrowed): for target downloads and
+ * the manifest. */
+SbFetcher *sb_uptane_get_fetcher (SbUptane *uptane);
+SbIdentity *sb_uptane_get_identity (SbUptane *uptane);
+SbConfig *sb_uptane_get_config (SbUptane *uptane);
+
+/* After a check that returned targets: the Image repository's updater (borrowed), whose trusted
+ * set describes the targets, for sb_updater_download_target. Do not look up further targets
+ * with it (its metadata directory was the staging copy). NULL when the last check did not
+ * reach the Image repository. */
+SbUpdater *sb_uptane_get_image_updater (SbUptane *uptane);
+
+/* Where @target's image is fetched from: its custom.uri when set (Director's first), else
+ * image-url/targets/NAME (HASH.NAME with consistent snapshots), percent-encoded. NULL when
+ * the last check did not reach the Image repository. */
+char *sb_uptane_target_url (SbUptane *uptane, const SbUptaneTarget *target);
+
+G_END_DECLS
