@@ -12,6 +12,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <utime.h>
 
 #define ECU "ecu-1"
 #define HWID "hw-1"
@@ -830,6 +831,59 @@ test_counters_lost_metadata (Fixture *f, gconstpointer data)
   g_assert_cmpuint (update->targets->len, ==, 1);
 }
 
+/* Sets the modification time of every trusted metadata file to @mtime. */
+static void
+set_trusted_mtimes (Fixture *f, gint64 mtime)
+{
+  const char *repos[] = { "director", "image" };
+  for (guint i = 0; i < G_N_ELEMENTS (repos); i++)
+    {
+      g_autofree char *dir = g_build_filename (f->state_dir, "metadata", repos[i], NULL);
+      g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+      g_assert_nonnull (d);
+      const char *name;
+      while ((name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (dir, name, NULL);
+          struct utimbuf times = { .actime = (time_t) mtime, .modtime = (time_t) mtime };
+          g_assert_cmpint (utime (path, &times), ==, 0);
+        }
+    }
+}
+
+static void
+test_freshness_clock_behind (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SbUptaneUpdate) first = check_ok (f);
+  /* The newest trusted metadata was stored "tomorrow": today's clock cannot be right. */
+  set_trusted_mtimes (f, g_get_real_time () / G_USEC_PER_SEC + SB_TEST_DAY);
+  g_autofree char *before = trusted_state (f);
+  sb_test_repo_set_expires (f->director, "targets", SB_TEST_NOW - 1);
+  bump (f->director);
+  publish (f);
+
+  g_autoptr (SbUptane) u = new_uptane (f);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbUptaneUpdate) update = sb_uptane_check (u, &error);
+  g_assert_null (update);
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+  const char *problem = sb_uptane_get_clock_problem (u);
+  g_assert_nonnull (problem);
+  g_assert_true (g_str_has_suffix (error->message, problem));
+  g_autofree char *after = trusted_state (f);
+  g_assert_cmpstr (before, ==, after);
+
+  /* A plausible clock: no such note. */
+  set_trusted_mtimes (f, g_get_real_time () / G_USEC_PER_SEC - SB_TEST_DAY);
+  sb_test_repo_set_expires (f->director, "targets", SB_TEST_NOW + SB_TEST_DAY);
+  bump (f->director);
+  publish (f);
+  g_clear_error (&error);
+  g_autoptr (SbUptaneUpdate) again = sb_uptane_check (u, &error);
+  g_assert_no_error (error);
+  g_assert_null (sb_uptane_get_clock_problem (u));
+}
+
 static void
 test_missing_initial_root (Fixture *f, gconstpointer data)
 {
@@ -888,6 +942,7 @@ main (int argc, char **argv)
     { "attack/endless-data-refused", test_attack_endless_data },
     { "attack/slow-retrieval-refused", test_attack_slow_retrieval },
     { "counters/lost-metadata-cannot-roll-back", test_counters_lost_metadata },
+    { "freshness/clock-behind-trusted-metadata-said", test_freshness_clock_behind },
     { "config/missing-initial-root", test_missing_initial_root },
     { "config/urls-required", test_config_urls_required },
   };
