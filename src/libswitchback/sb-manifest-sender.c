@@ -84,6 +84,7 @@ sb_manifest_sender_load_last_result (const char *state_dir, SbReport **out_repor
   return TRUE;
 }
 
+/* The fetcher's errors name @url. */
 static gboolean
 put_manifest (SbFetcher *fetcher, SbIdentity *identity, const char *state_dir, const char *url,
               const SbInstalledImage *installed, const SbReport *result, GError **error)
@@ -93,7 +94,7 @@ put_manifest (SbFetcher *fetcher, SbIdentity *identity, const char *state_dir, c
     return FALSE;
   if (!sb_fetcher_put (fetcher, url, body, "application/json", error))
     {
-      g_prefix_error (error, "Sending the vehicle version manifest to %s: ", url);
+      g_prefix_error (error, "Sending the vehicle version manifest: ");
       return FALSE;
     }
   return TRUE;

@@ -272,8 +272,8 @@ stage_initial_root (const char *dir, const char *staging, const char *root_path,
   g_autoptr (GBytes) root = sb_read_file (root_path, SB_UPDATER_ROOT_MAX_LENGTH, &local_error);
   /* The shipped root is part of the installation, not something to download. */
   if (root == NULL)
-    return sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] %s: reading the initial root %s: %s",
-                     file, key, root_path, local_error->message);
+    return sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] %s: the initial trusted root: %s",
+                     file, key, local_error->message);
   g_autofree char *dest = g_build_filename (staging, "root.json", NULL);
   return sb_durable_write_bytes (dest, root, 0644, error);
 }
@@ -665,4 +665,95 @@ sb_uptane_check (SbUptane *u, GError **error)
   remove_staging (u);
   (void) close (lock_fd);
   return update;
+}
+
+gboolean
+sb_uptane_send_manifest (SbUptane *u, const SbInstalledImage *installed, guint *out_reports_sent,
+                         GError **error)
+{
+  return sb_manifest_sender_send (u->fetcher, u->identity, u->config->state_dir,
+                                  u->config->director_url, installed, out_reports_sent, error);
+}
+
+void
+sb_trusted_role_free (SbTrustedRole *role)
+{
+  if (role == NULL)
+    return;
+  g_free (role->role);
+  g_free (role->problem);
+  g_free (role);
+}
+
+static int
+role_order (const char *role)
+{
+  static const char *const top[] = { SB_ROLE_ROOT, SB_ROLE_TIMESTAMP, SB_ROLE_SNAPSHOT,
+                                     SB_ROLE_TARGETS };
+  for (guint i = 0; i < G_N_ELEMENTS (top); i++)
+    if (g_str_equal (role, top[i]))
+      return (int) i;
+  return G_N_ELEMENTS (top);
+}
+
+static int
+compare_trusted_roles (gconstpointer a, gconstpointer b)
+{
+  const SbTrustedRole *ra = *(const SbTrustedRole *const *) a;
+  const SbTrustedRole *rb = *(const SbTrustedRole *const *) b;
+  int oa = role_order (ra->role), ob = role_order (rb->role);
+  if (oa != ob)
+    return oa - ob;
+  return strcmp (ra->role, rb->role);
+}
+
+static SbMetadataType
+role_type (const char *role)
+{
+  if (g_str_equal (role, SB_ROLE_ROOT))
+    return SB_METADATA_ROOT;
+  if (g_str_equal (role, SB_ROLE_TIMESTAMP))
+    return SB_METADATA_TIMESTAMP;
+  if (g_str_equal (role, SB_ROLE_SNAPSHOT))
+    return SB_METADATA_SNAPSHOT;
+  return SB_METADATA_TARGETS;
+}
+
+GPtrArray *
+sb_uptane_list_trusted (const char *state_dir, const char *repo)
+{
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) sb_trusted_role_free);
+  g_autofree char *dir = sb_uptane_metadata_dir (state_dir, repo);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  if (d == NULL)
+    return g_steal_pointer (&out);
+  const char *name;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      if (!g_str_has_suffix (name, ".json") || name[0] == '.')
+        continue;
+      g_autofree char *encoded = g_strndup (name, strlen (name) - strlen (".json"));
+      g_autofree char *role = g_uri_unescape_string (encoded, NULL);
+      if (role == NULL)
+        continue;
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      SbTrustedRole *tr = g_new0 (SbTrustedRole, 1);
+      tr->role = g_steal_pointer (&role);
+      g_ptr_array_add (out, tr);
+
+      g_autoptr (GError) local_error = NULL;
+      g_autoptr (GBytes) data = sb_read_file (path, STAGE_COPY_MAX, &local_error);
+      g_autoptr (SbMetadata) md =
+          data != NULL ? sb_metadata_new_from_bytes (data, role_type (tr->role), &local_error)
+                       : NULL;
+      if (md == NULL)
+        {
+          tr->problem = g_strdup_printf ("%s: %s", path, local_error->message);
+          continue;
+        }
+      tr->version = sb_metadata_get_version (md);
+      tr->expires = sb_metadata_get_expires (md);
+    }
+  g_ptr_array_sort (out, compare_trusted_roles);
+  return g_steal_pointer (&out);
 }

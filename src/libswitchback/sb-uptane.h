@@ -41,6 +41,7 @@
 #include "sb-config.h"
 #include "sb-fetcher.h"
 #include "sb-identity.h"
+#include "sb-manifest-sender.h"
 #include "sb-updater.h"
 #include "sb-uptane-verify.h"
 
@@ -118,5 +119,29 @@ SbUpdater *sb_uptane_get_image_updater (SbUptane *uptane);
  * image-url/targets/NAME (HASH.NAME with consistent snapshots), percent-encoded. NULL when
  * the last check did not reach the Image repository. */
 char *sb_uptane_target_url (SbUptane *uptane, const SbUptaneTarget *target);
+
+/* Sends this cycle's vehicle version manifest(s) to the Director with this context's fetcher
+ * and identity, reporting @installed (NULL: not known): sb_manifest_sender_send. The start of
+ * every cycle and every install result call this; a failure is for the caller to report as a
+ * warning, never a reason to stop the cycle. */
+gboolean sb_uptane_send_manifest (SbUptane *uptane, const SbInstalledImage *installed,
+                                  guint *out_reports_sent, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
+/* One trusted metadata file, as `switchback status` shows it. */
+typedef struct {
+  char *role;
+  gint64 version;  /* 0 when the file cannot be read */
+  gint64 expires;  /* Unix seconds; 0 when the file cannot be read */
+  char *problem;   /* why the file cannot be read, or NULL */
+} SbTrustedRole;
+
+void sb_trusted_role_free (SbTrustedRole *role);
+
+/* The trusted metadata of @repo (SB_UPTANE_DIRECTOR or SB_UPTANE_IMAGE) under @state_dir: root,
+ * timestamp, snapshot and targets in that order, then delegated roles by name (a GPtrArray of
+ * SbTrustedRole; empty before the first check). The files are parsed, not verified again: they
+ * verified when they were stored. A file that does not parse is listed with its problem. */
+GPtrArray *sb_uptane_list_trusted (const char *state_dir, const char *repo);
 
 G_END_DECLS

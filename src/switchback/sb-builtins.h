@@ -5,6 +5,12 @@
 #include "sb-cli.h"
 
 int sb_builtin_config (SbCli *cli, int argc, char **argv);
+int sb_builtin_check (SbCli *cli, int argc, char **argv);
+int sb_builtin_status (SbCli *cli, int argc, char **argv);
+int sb_builtin_daemon (SbCli *cli, int argc, char **argv);
 
 #define SB_BUILTINS                                                                               \
-  { "config", "Show the effective configuration", sb_builtin_config, TRUE },
+  { "config", "Show the effective configuration", sb_builtin_config, TRUE },                     \
+  { "check", "Verify both repositories and show the assigned update", sb_builtin_check, TRUE },  \
+  { "status", "Show identity, trusted metadata and install state", sb_builtin_status, TRUE },    \
+  { "daemon", "Run the update cycle every poll-interval seconds", sb_builtin_daemon, TRUE },
