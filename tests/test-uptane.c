@@ -10,6 +10,7 @@
 #include "sb-test-util.h"
 #include "sb-uptane.h"
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <utime.h>
@@ -156,18 +157,49 @@ write_root (SbTestRepo *repo, const char *path)
   g_assert_no_error (error);
 }
 
+enum {
+  SCENE_OTA_CE = 1 << 0, /* the OTA Community Edition layout */
+  SCENE_MTLS = 1 << 1,   /* both repositories over https with a client certificate */
+};
+
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  f->ota_ce = GPOINTER_TO_INT (data);
+  int scene = GPOINTER_TO_INT (data);
+  f->ota_ce = (scene & SCENE_OTA_CE) != 0;
   f->dir = sb_test_make_tmpdir ();
   f->state_dir = g_build_filename (f->dir, "state", NULL);
   f->director = sb_test_repo_new ();
   f->image = sb_test_repo_new ();
   f->image_delegated = g_ptr_array_new_with_free_func (g_free);
-  f->httpd = sb_test_httpd_new (NULL);
-
   f->config = sb_config_new_defaults ();
+  if (scene & SCENE_MTLS)
+    {
+      g_autoptr (GError) error = NULL;
+      if (!g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+        {
+          g_test_skip ("no GIO TLS backend (glib-networking)");
+          return;
+        }
+      if (!sb_test_make_tls_files (f->dir, &error))
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+            {
+              g_test_skip (error->message);
+              return;
+            }
+          g_assert_no_error (error);
+        }
+      g_autofree char *cert = g_build_filename (f->dir, "server.pem", NULL);
+      g_autofree char *key = g_build_filename (f->dir, "server.key", NULL);
+      f->config->tls_ca = g_build_filename (f->dir, "ca.pem", NULL);
+      f->config->tls_cert = g_build_filename (f->dir, "client.pem", NULL);
+      f->config->tls_key = g_build_filename (f->dir, "client.key", NULL);
+      f->httpd = sb_test_httpd_new_tls (NULL, cert, key, f->config->tls_ca);
+    }
+  else
+    f->httpd = sb_test_httpd_new (NULL);
+
   g_free (f->config->state_dir);
   f->config->state_dir = g_strdup (f->state_dir);
   f->config->director_url = sb_test_httpd_url (f->httpd, "/director");
@@ -197,9 +229,9 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  sb_identity_unref (f->identity);
+  g_clear_pointer (&f->identity, sb_identity_unref);
   sb_config_free (f->config);
-  sb_test_httpd_free (f->httpd);
+  g_clear_pointer (&f->httpd, sb_test_httpd_free);
   g_ptr_array_unref (f->image_delegated);
   sb_test_repo_free (f->director);
   sb_test_repo_free (f->image);
@@ -884,6 +916,33 @@ test_freshness_clock_behind (Fixture *f, gconstpointer data)
   g_assert_null (sb_uptane_get_clock_problem (u));
 }
 
+/* OTA Community Edition devices reach the Director with a client certificate (DESIGN §2). */
+static void
+test_mutual_tls (Fixture *f, gconstpointer data)
+{
+  if (f->httpd == NULL)
+    return; /* skipped in setup */
+  g_autoptr (SbUptane) u = new_uptane (f);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbUptaneUpdate) update = sb_uptane_check (u, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (update->targets->len, ==, 1);
+  g_autofree char *url = sb_uptane_target_url (u, update->targets->pdata[0]);
+  g_assert_true (g_str_has_prefix (url, "https://"));
+  g_assert_true (sb_uptane_send_manifest (u, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GBytes) put = sb_test_httpd_get_last_put (f->httpd, "/director/manifest");
+  g_assert_nonnull (put);
+
+  /* Without the client certificate the server does not answer. */
+  g_clear_pointer (&f->config->tls_cert, g_free);
+  g_clear_pointer (&f->config->tls_key, g_free);
+  g_autoptr (SbUptane) anonymous = new_uptane (f);
+  g_autoptr (SbUptaneUpdate) refused = sb_uptane_check (anonymous, &error);
+  g_assert_null (refused);
+  g_assert_error (error, SB_ERROR, SB_ERROR_DOWNLOAD);
+}
+
 static void
 test_missing_initial_root (Fixture *f, gconstpointer data)
 {
@@ -950,8 +1009,12 @@ main (int argc, char **argv)
     {
       g_autofree char *full = g_strdup_printf ("/uptane/full/%s", tests[i].name);
       g_autofree char *ota = g_strdup_printf ("/uptane/ota-ce/%s", tests[i].name);
-      g_test_add (full, Fixture, GINT_TO_POINTER (FALSE), setup, tests[i].fn, teardown);
-      g_test_add (ota, Fixture, GINT_TO_POINTER (TRUE), setup, tests[i].fn, teardown);
+      g_test_add (full, Fixture, GINT_TO_POINTER (0), setup, tests[i].fn, teardown);
+      g_test_add (ota, Fixture, GINT_TO_POINTER (SCENE_OTA_CE), setup, tests[i].fn, teardown);
     }
+  g_test_add ("/uptane/full/tls/mutual-tls", Fixture, GINT_TO_POINTER (SCENE_MTLS), setup,
+              test_mutual_tls, teardown);
+  g_test_add ("/uptane/ota-ce/tls/mutual-tls", Fixture,
+              GINT_TO_POINTER (SCENE_MTLS | SCENE_OTA_CE), setup, test_mutual_tls, teardown);
   return g_test_run ();
 }
