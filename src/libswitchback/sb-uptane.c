@@ -6,6 +6,7 @@
 #include "sb-durable.h"
 #include "sb-error.h"
 #include "sb-install-state.h"
+#include "sb-metadata-stage.h"
 #include "sb-uptane-freshness.h"
 
 #include <errno.h>
@@ -16,10 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-/* The largest trusted metadata file copied when hard links are not available: the largest a
- * targets role may be (sb-updater.h). */
-#define STAGE_COPY_MAX (SB_UPDATER_TARGETS_MAX_LENGTH * 4)
 
 struct _SbUptane {
   SbConfig *config;     /* borrowed */
@@ -172,205 +169,49 @@ sb_uptane_target_url (SbUptane *u, const SbUptaneTarget *target)
   return sb_updater_target_url (u->image, target->image, NULL);
 }
 
-/* ---- the staging copy of a trusted metadata directory ---- */
+/* ---- the working copies of the trusted metadata ---- */
 
-typedef struct {
-  char *dir;           /* the trusted directory */
-  char *staging;       /* its working copy for this check */
-  GHashTable *present; /* file names in the trusted directory when the check started */
-} Stage;
-
-static void
-stage_free (Stage *s)
+static char *
+staging_path (SbUptane *u, const char *repo)
 {
-  if (s == NULL)
-    return;
-  g_free (s->dir);
-  g_free (s->staging);
-  g_clear_pointer (&s->present, g_hash_table_unref);
-  g_free (s);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Stage, stage_free)
-
-/* Removes a directory of plain files (a staging copy): nothing else is ever put there. */
-static gboolean
-remove_flat_dir (const char *path, GError **error)
-{
-  g_autoptr (GError) local_error = NULL;
-  g_autoptr (GDir) d = g_dir_open (path, 0, &local_error);
-  if (d == NULL)
-    {
-      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        return TRUE;
-      return sb_throw (error, SB_ERROR_IO, "Opening %s: %s", path, local_error->message);
-    }
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      if (unlink (child) < 0 && errno != ENOENT)
-        return sb_throw_errno (error, SB_ERROR_IO, "Removing %s", child);
-    }
-  if (rmdir (path) < 0 && errno != ENOENT)
-    return sb_throw_errno (error, SB_ERROR_IO, "Removing %s", path);
-  return TRUE;
+  g_autofree char *name = g_strdup_printf (".%s.staging", repo);
+  return g_build_filename (u->metadata_root, name, NULL);
 }
 
-/* The regular files directly in @path, by name. */
-static GHashTable *
-list_files (const char *path, GError **error)
+/* A working copy of @repo's trusted directory, with the shipped root added when the directory
+ * has none yet (TUF §5.2: the first check starts from the root shipped with the system; it
+ * reaches the trusted directory with the rest, once the check passed). */
+static SbMetadataStage *
+open_stage (SbUptane *u, const char *repo, GError **error)
 {
-  g_autoptr (GHashTable) names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GError) local_error = NULL;
-  g_autoptr (GDir) d = g_dir_open (path, 0, &local_error);
-  if (d == NULL)
+  gboolean director = g_str_equal (repo, SB_UPTANE_DIRECTOR);
+  g_autofree char *staging = staging_path (u, repo);
+  g_autoptr (SbMetadataStage) stage =
+      sb_metadata_stage_open (director ? u->director_dir : u->image_dir, staging, error);
+  if (stage == NULL || sb_metadata_stage_was_trusted (stage, "root.json"))
+    return g_steal_pointer (&stage);
+
+  const char *key = director ? "director-root" : "image-root";
+  const char *root_path = director ? u->config->director_root : u->config->image_root;
+  const char *file = u->config->path != NULL ? u->config->path : "the configuration";
+  if (root_path == NULL || *root_path == '\0')
     {
-      sb_throw (error, SB_ERROR_IO, "Opening %s: %s", path, local_error->message);
+      sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] %s is not set", file, key);
       return NULL;
     }
-  const char *name;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      GStatBuf st;
-      if (g_lstat (child, &st) == 0 && S_ISREG (st.st_mode))
-        g_hash_table_add (names, g_strdup (name));
-    }
-  return g_steal_pointer (&names);
-}
-
-/* The files sb-updater replaces through sb_durable_write (a new inode renamed over the old
- * name) or removes; none is ever modified in place. So the working copy can share the trusted
- * files' inodes: a hard link per file, with a copy where links are not supported. */
-static gboolean
-stage_file (const char *from, const char *to, GError **error)
-{
-  if (link (from, to) == 0)
-    return TRUE;
-  if (errno != EPERM && errno != EXDEV && errno != EMLINK && errno != ENOTSUP)
-    return sb_throw_errno (error, SB_ERROR_IO, "Linking %s to %s", from, to);
-  g_autoptr (GBytes) data = sb_read_file (from, STAGE_COPY_MAX, error);
-  if (data == NULL)
-    return FALSE;
-  return sb_durable_write_bytes (to, data, 0644, error);
-}
-
-/* TUF §5.2: the first check of a repository starts from the root shipped with the system,
- * copied into the working copy (it reaches the trusted directory with the rest, once the check
- * passed). Nothing is done when @dir has a root already. */
-static gboolean
-stage_initial_root (const char *dir, const char *staging, const char *root_path,
-                    const char *key, SbConfig *config, GError **error)
-{
-  g_autofree char *trusted = g_build_filename (dir, "root.json", NULL);
-  if (g_file_test (trusted, G_FILE_TEST_EXISTS))
-    return TRUE;
-  const char *file = config->path != NULL ? config->path : "the configuration";
-  if (root_path == NULL || *root_path == '\0')
-    return sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] %s is not set", file, key);
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GBytes) root = sb_read_file (root_path, SB_UPDATER_ROOT_MAX_LENGTH, &local_error);
   /* The shipped root is part of the installation, not something to download. */
   if (root == NULL)
-    return sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] %s: the initial trusted root: %s",
-                     file, key, local_error->message);
-  g_autofree char *dest = g_build_filename (staging, "root.json", NULL);
-  return sb_durable_write_bytes (dest, root, 0644, error);
-}
-
-/* Makes the working copy of @dir, with the initial root when @dir has none. Files absent from
- * @dir before the check (a root installed now included) have counters.json as their rollback
- * reference. */
-static Stage *
-stage_open (const char *dir, const char *metadata_root, const char *repo, SbConfig *config,
-            GError **error)
-{
-  gboolean director = g_str_equal (repo, SB_UPTANE_DIRECTOR);
-  g_autoptr (Stage) s = g_new0 (Stage, 1);
-  g_autofree char *staging_name = g_strdup_printf (".%s.staging", repo);
-  s->dir = g_strdup (dir);
-  s->staging = g_build_filename (metadata_root, staging_name, NULL);
-
-  /* A staging copy left by a crash holds nothing that was committed: start again. */
-  if (!remove_flat_dir (s->staging, error))
-    return NULL;
-  if (g_mkdir (s->staging, 0755) < 0)
     {
-      sb_throw_errno (error, SB_ERROR_IO, "Creating %s", s->staging);
+      sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] %s: the initial trusted root: %s", file,
+                key, local_error->message);
       return NULL;
     }
-  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-    s->present = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  else
-    s->present = list_files (dir, error);
-  if (s->present == NULL)
+  g_autofree char *dest = g_build_filename (staging, "root.json", NULL);
+  if (!sb_durable_write_bytes (dest, root, 0644, error))
     return NULL;
-  GHashTableIter iter;
-  gpointer name;
-  g_hash_table_iter_init (&iter, s->present);
-  while (g_hash_table_iter_next (&iter, &name, NULL))
-    {
-      g_autofree char *from = g_build_filename (dir, name, NULL);
-      g_autofree char *to = g_build_filename (s->staging, name, NULL);
-      if (!stage_file (from, to, error))
-        return NULL;
-    }
-  if (!stage_initial_root (dir, s->staging, director ? config->director_root : config->image_root,
-                           director ? "director-root" : "image-root", config, error))
-    return NULL;
-  return g_steal_pointer (&s);
-}
-
-static gboolean
-same_file (const char *a, const char *b)
-{
-  GStatBuf sa, sb;
-  return g_lstat (a, &sa) == 0 && g_lstat (b, &sb) == 0 && sa.st_dev == sb.st_dev
-         && sa.st_ino == sb.st_ino;
-}
-
-static gboolean
-commit_file (Stage *s, const char *name, GError **error)
-{
-  g_autofree char *from = g_build_filename (s->staging, name, NULL);
-  g_autofree char *to = g_build_filename (s->dir, name, NULL);
-  if (same_file (from, to))
-    return TRUE;
-  /* The staged file was written and fsynced by sb_durable_write; the rename is atomic and the
-   * directory fsync below makes it durable. */
-  if (rename (from, to) < 0)
-    return sb_throw_errno (error, SB_ERROR_IO, "Moving verified metadata %s to %s", from, to);
-  return TRUE;
-}
-
-/* Moves what this check verified into the trusted directory: the new root first, so that the
- * files signed by its keys never sit beside an older root that cannot verify them. */
-static gboolean
-stage_commit (Stage *s, GError **error)
-{
-  g_autoptr (GHashTable) staged = list_files (s->staging, error);
-  if (staged == NULL || !sb_durable_mkdir_p (s->dir, 0755, error))
-    return FALSE;
-  if (g_hash_table_contains (staged, "root.json") && !commit_file (s, "root.json", error))
-    return FALSE;
-  GHashTableIter iter;
-  gpointer name;
-  g_hash_table_iter_init (&iter, staged);
-  while (g_hash_table_iter_next (&iter, &name, NULL))
-    if (strcmp (name, "root.json") != 0 && !commit_file (s, name, error))
-      return FALSE;
-  /* Files the check removed (TUF §5.3.11 fast-forward recovery). */
-  g_hash_table_iter_init (&iter, s->present);
-  while (g_hash_table_iter_next (&iter, &name, NULL))
-    if (!g_hash_table_contains (staged, name))
-      {
-        g_autofree char *path = g_build_filename (s->dir, name, NULL);
-        if (unlink (path) < 0 && errno != ENOENT)
-          return sb_throw_errno (error, SB_ERROR_IO, "Removing %s", path);
-      }
-  if (!sb_fsync_dir (s->dir, error))
-    return FALSE;
-  return remove_flat_dir (s->staging, error);
+  return g_steal_pointer (&stage);
 }
 
 /* ---- the check ---- */
@@ -435,9 +276,9 @@ role_version_free (RoleVersion *rv)
 /* The roles this check trusted, with their versions: every staged ROLE.json whose role the
  * trusted set holds (file names are the percent-encoded role names, as sb-updater writes). */
 static GPtrArray *
-trusted_versions (Stage *s, SbTrustedSet *ts, GError **error)
+trusted_versions (SbMetadataStage *stage, SbTrustedSet *ts, GError **error)
 {
-  g_autoptr (GHashTable) staged = list_files (s->staging, error);
+  g_autoptr (GHashTable) staged = sb_metadata_stage_list (stage, error);
   if (staged == NULL)
     return NULL;
   g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) role_version_free);
@@ -457,39 +298,50 @@ trusted_versions (Stage *s, SbTrustedSet *ts, GError **error)
       RoleVersion *rv = g_new0 (RoleVersion, 1);
       rv->role = g_steal_pointer (&role);
       rv->version = sb_metadata_get_version (md);
-      rv->was_present = g_hash_table_contains (s->present, name);
+      rv->was_present = sb_metadata_stage_was_trusted (stage, name);
       g_ptr_array_add (out, rv);
     }
   return g_steal_pointer (&out);
 }
 
 /* Step 5 of the header: counters.json as the rollback reference of roles whose trusted file
- * was lost; then the versions are raised (never lowered). */
+ * was lost. */
 static gboolean
-check_and_raise_counters (SbCounters *counters, const char *repo, GPtrArray *versions,
-                          SbTrustedSet *ts, GError **error)
+check_counters (SbCounters *counters, const char *repo, GPtrArray *versions, SbTrustedSet *ts,
+                GError **error)
 {
   gboolean recovered = sb_trusted_set_fast_forward_recovery_needed (ts);
   for (guint i = 0; i < versions->len; i++)
     {
       RoleVersion *rv = versions->pdata[i];
       guint64 seen = 0;
-      if (!sb_counters_get_version (counters, repo, rv->role, &seen) || (guint64) rv->version >= seen)
+      if (!sb_counters_get_version (counters, repo, rv->role, &seen)
+          || (guint64) rv->version >= seen)
         continue;
-      gboolean fast_forward = recovered && (g_str_equal (rv->role, SB_ROLE_TIMESTAMP)
-                                            || g_str_equal (rv->role, SB_ROLE_SNAPSHOT));
+      gboolean fast_forward = recovered
+                              && (g_str_equal (rv->role, SB_ROLE_TIMESTAMP)
+                                  || g_str_equal (rv->role, SB_ROLE_SNAPSHOT));
       if (!rv->was_present && !fast_forward)
         return sb_throw (error, SB_ERROR_ROLLBACK,
                          "%s repository: %s version %" G_GINT64_FORMAT " is below version %"
                          G_GUINT64_FORMAT " recorded in %s (rollback attack)",
                          repo, rv->role, rv->version, seen, SB_COUNTERS_FILE);
     }
+  return TRUE;
+}
+
+/* Raises the recorded versions; never lowers one. A version below the record is only possible
+ * after fast-forward recovery (TUF §5.3.11), and then the record stays. */
+static gboolean
+raise_counters (SbCounters *counters, const char *repo, GPtrArray *versions, GError **error)
+{
   for (guint i = 0; i < versions->len; i++)
     {
       RoleVersion *rv = versions->pdata[i];
       guint64 seen = 0;
-      if (sb_counters_get_version (counters, repo, rv->role, &seen) && (guint64) rv->version < seen)
-        continue; /* after fast-forward recovery: the counter is kept, the check above skips */
+      if (sb_counters_get_version (counters, repo, rv->role, &seen)
+          && (guint64) rv->version <= seen)
+        continue;
       if (!sb_counters_set_version (counters, repo, rv->role, (guint64) rv->version, error))
         return FALSE;
     }
@@ -532,11 +384,11 @@ verify (SbUptane *u, gint64 reference_time, GError **error)
   };
 
   /* Uptane §5.4.4.2 steps 2 to 5: the Director. */
-  g_autoptr (Stage) director_stage =
-      stage_open (u->director_dir, u->metadata_root, SB_UPTANE_DIRECTOR, u->config, error);
+  g_autoptr (SbMetadataStage) director_stage = open_stage (u, SB_UPTANE_DIRECTOR, error);
   if (director_stage == NULL)
     return NULL;
-  u->director = new_updater (u, director_stage->staging, TRUE, reference_time, error);
+  u->director = new_updater (u, sb_metadata_stage_get_path (director_stage), TRUE,
+                             reference_time, error);
   if (u->director == NULL || !sb_updater_refresh (u->director, error))
     {
       prefix_refusal (error, "Director");
@@ -555,14 +407,14 @@ verify (SbUptane *u, gint64 reference_time, GError **error)
     }
 
   /* Steps 6 to 10: the Image repository, only when there is something to match. */
-  g_autoptr (Stage) image_stage = NULL;
+  g_autoptr (SbMetadataStage) image_stage = NULL;
   if (update->targets->len > 0)
     {
-      image_stage =
-          stage_open (u->image_dir, u->metadata_root, SB_UPTANE_IMAGE, u->config, error);
+      image_stage = open_stage (u, SB_UPTANE_IMAGE, error);
       if (image_stage == NULL)
         return NULL;
-      u->image = new_updater (u, image_stage->staging, FALSE, reference_time, error);
+      u->image = new_updater (u, sb_metadata_stage_get_path (image_stage), FALSE, reference_time,
+                              error);
       if (u->image == NULL || !sb_updater_refresh (u->image, error))
         {
           prefix_refusal (error, "Image");
@@ -575,23 +427,28 @@ verify (SbUptane *u, gint64 reference_time, GError **error)
 
   g_autoptr (GPtrArray) director_versions = trusted_versions (director_stage, director_ts, error);
   if (director_versions == NULL
-      || !check_and_raise_counters (counters, SB_UPTANE_DIRECTOR, director_versions, director_ts,
-                                    error))
+      || !check_counters (counters, SB_UPTANE_DIRECTOR, director_versions, director_ts, error))
     return NULL;
+  g_autoptr (GPtrArray) image_versions = NULL;
   if (image_stage != NULL)
     {
       SbTrustedSet *image_ts = sb_updater_get_trusted_set (u->image);
-      g_autoptr (GPtrArray) image_versions = trusted_versions (image_stage, image_ts, error);
+      image_versions = trusted_versions (image_stage, image_ts, error);
       if (image_versions == NULL
-          || !check_and_raise_counters (counters, SB_UPTANE_IMAGE, image_versions, image_ts,
-                                        error))
+          || !check_counters (counters, SB_UPTANE_IMAGE, image_versions, image_ts, error))
         return NULL;
     }
 
-  /* Everything verified: the new metadata becomes the trusted state. */
-  if (!stage_commit (director_stage, error)
-      || (image_stage != NULL && !stage_commit (image_stage, error))
-      || !sb_counters_save (counters, state_dir, error))
+  /* Everything verified: the new metadata becomes the trusted state, and the versions are
+   * recorded over a fresh read of counters.json, so that what another writer (the boot helper,
+   * an install) changed meanwhile is kept. */
+  if (!sb_metadata_stage_commit (director_stage, error)
+      || (image_stage != NULL && !sb_metadata_stage_commit (image_stage, error)))
+    return NULL;
+  g_autoptr (SbCounters) fresh = sb_counters_load (state_dir, error);
+  if (fresh == NULL || !raise_counters (fresh, SB_UPTANE_DIRECTOR, director_versions, error)
+      || (image_versions != NULL && !raise_counters (fresh, SB_UPTANE_IMAGE, image_versions, error))
+      || !sb_counters_save (fresh, state_dir, error))
     return NULL;
   return g_steal_pointer (&update);
 }
@@ -624,10 +481,9 @@ remove_staging (SbUptane *u)
   static const char *const repos[] = { SB_UPTANE_DIRECTOR, SB_UPTANE_IMAGE };
   for (guint i = 0; i < G_N_ELEMENTS (repos); i++)
     {
-      g_autofree char *name = g_strdup_printf (".%s.staging", repos[i]);
-      g_autofree char *path = g_build_filename (u->metadata_root, name, NULL);
+      g_autofree char *path = staging_path (u, repos[i]);
       g_autoptr (GError) local_error = NULL;
-      if (!remove_flat_dir (path, &local_error))
+      if (!sb_metadata_stage_discard (path, &local_error))
         g_warning ("%s", local_error->message);
     }
 }
@@ -722,7 +578,8 @@ role_type (const char *role)
 GPtrArray *
 sb_uptane_list_trusted (const char *state_dir, const char *repo)
 {
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) sb_trusted_role_free);
+  g_autoptr (GPtrArray) out =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) sb_trusted_role_free);
   g_autofree char *dir = sb_uptane_metadata_dir (state_dir, repo);
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   if (d == NULL)
@@ -742,7 +599,7 @@ sb_uptane_list_trusted (const char *state_dir, const char *repo)
       g_ptr_array_add (out, tr);
 
       g_autoptr (GError) local_error = NULL;
-      g_autoptr (GBytes) data = sb_read_file (path, STAGE_COPY_MAX, &local_error);
+      g_autoptr (GBytes) data = sb_read_file (path, SB_UPDATER_TARGETS_MAX_LENGTH, &local_error);
       g_autoptr (SbMetadata) md =
           data != NULL ? sb_metadata_new_from_bytes (data, role_type (tr->role), &local_error)
                        : NULL;

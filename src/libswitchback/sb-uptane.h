@@ -18,10 +18,9 @@
  *      (TUF §5.3.11 fast-forward recovery).
  * Only when all of this passed are the newly verified files moved into the trusted metadata
  * directories, and the per-role versions raised in counters.json. The TUF clients work on a
- * staging copy (hard links) of each directory, so a refused update, whatever step refused it,
- * leaves the trusted metadata and counters.json exactly as they were, and the next check starts
- * from the same state. A power cut during the move leaves each file either old or new, and
- * every file there has verified, which is all TUF asks of stored metadata.
+ * working copy of each directory (sb-metadata-stage.h), so a refused update, whatever step
+ * refused it, leaves the trusted metadata and counters.json exactly as they were, and the next
+ * check starts from the same state.
  *
  * State directory layout: <state-dir>/metadata/director/ and <state-dir>/metadata/image/ hold
  * ROLE.json files (root.json copied on first use from [uptane] director-root / image-root),
