@@ -1,0 +1,112 @@
+#!/bin/bash
+# boot.sh: one boot of a QEMU test guest, as a fresh QEMU process that ends with the guest.
+#
+# Usage: tests/qemu/boot.sh ARCH DISK LOG [TIMEOUT] [options]
+#
+#   ARCH              x86_64 (q35, OVMF) or aarch64 (virt, cortex-a57, AAVMF); TCG, one CPU
+#   DISK              the disk image (build-disk.sh); the guest writes to it
+#   LOG               the serial console, written from the firmware's first line on
+#   TIMEOUT           seconds before the boot counts as hung and QEMU is killed (default 180)
+#   --scenario FILE   a shell script the guest's init runs (fw_cfg opt/switchback/scenario)
+#   --server PORT     user-mode networking in which the guest reaches the host's
+#                     127.0.0.1:PORT at http://10.0.2.2:PORT, and nothing else (see below)
+#   --vars FILE       the firmware's writable variable store (default DISK.vars, copied from
+#                     the firmware's template when absent), kept across the boots of one disk
+#   --memory MIB      guest memory (default 512)
+#
+# QEMU runs with -no-reboot, so the guest powering off, resetting (reboot -f, a kernel panic
+# with panic=-1, GRUB's reset entry) or QEMU being killed at TIMEOUT all end this boot. The next
+# boot of the same disk is a new boot.sh call, which is what a reset would have started.
+#
+# Prints one line on stdout: "boot: ARCH END SECONDS", END being
+#   poweroff  the kernel powered the machine off (the guest init's normal end)
+#   reset     the machine reset itself (or GRUB's reset entry ran)
+#   timeout   killed after TIMEOUT seconds: a hang, or a power cut when that is the point
+# Exit status: 0 for poweroff and reset, 124 for timeout, 1 when QEMU could not run. On
+# timeout or error, the last 50 console lines go to stderr.
+#
+# Networking: QEMU's user-mode network (slirp) runs inside the QEMU process. With
+# restrict=on the guest can open no connection to anything outside, except through the
+# guestfwd rule that --server adds: a TCP connection from the guest to 10.0.2.2:PORT is handed
+# to a new connection to 127.0.0.1:PORT on the host. So a test server binds 127.0.0.1 only, and
+# the guest's config names http://10.0.2.2:PORT.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+usage () {
+  echo "usage: boot.sh x86_64|aarch64 DISK LOG [TIMEOUT] [--scenario FILE] [--server PORT]" \
+       "[--vars FILE] [--memory MIB]" >&2
+  exit 2
+}
+[ $# -ge 3 ] || usage
+arch="$1"
+disk="$2"
+log="$3"
+shift 3
+timeout_s=180
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then timeout_s="$1"; shift; fi
+scenario=
+server_port=
+vars="$disk.vars"
+memory=512
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scenario) [ $# -ge 2 ] || usage; scenario="$2"; shift 2 ;;
+    --server) [ $# -ge 2 ] || usage; server_port="$2"; shift 2 ;;
+    --vars) [ $# -ge 2 ] || usage; vars="$2"; shift 2 ;;
+    --memory) [ $# -ge 2 ] || usage; memory="$2"; shift 2 ;;
+    *) usage ;;
+  esac
+done
+case "$timeout_s" in *[!0-9]* | '') usage ;; esac
+sbq_arch "$arch"
+[ -f "$disk" ] || sbq_die "no disk image $disk"
+[ -z "$scenario" ] || [ -f "$scenario" ] || sbq_die "no scenario file $scenario"
+[ -f "$vars" ] || cp "$SBQ_FW_VARS" "$vars"
+
+args=(-nodefaults -no-reboot -display none -monitor none -m "$memory" -smp 1
+      -serial "file:$log")
+case "$arch" in
+  x86_64) args+=(-machine q35 -cpu max) ;;
+  aarch64) args+=(-machine virt -cpu cortex-a57) ;;
+esac
+args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$SBQ_FW_CODE"
+       -drive "if=pflash,format=raw,unit=1,file=$vars"
+       -drive "if=none,id=disk0,format=raw,file=$disk,cache=unsafe"
+       -device virtio-blk-pci,drive=disk0,bootindex=0)
+if [ -n "$scenario" ]; then
+  args+=(-fw_cfg "name=opt/switchback/scenario,file=$scenario")
+fi
+if [ -n "$server_port" ]; then
+  case "$server_port" in *[!0-9]* | '') usage ;; esac
+  args+=(-netdev "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.2:$server_port-cmd:$sbq_here/forward.py 127.0.0.1 $server_port"
+         -device virtio-net-pci,netdev=net0)
+fi
+
+: >"$log"
+t0=$(sbq_now)
+rc=0
+timeout -k 5 "$timeout_s" "$SBQ_QEMU" "${args[@]}" 2>"$log.qemu" || rc=$?
+secs=$(awk -v a="$t0" -v b="$(sbq_now)" 'BEGIN { printf "%.1f", b - a }')
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+  end=timeout
+  rc=124
+elif [ "$rc" != 0 ]; then
+  echo "boot: $arch qemu-error $secs"
+  echo "boot.sh: $SBQ_QEMU exited with status $rc:" >&2
+  sed 's/^/  qemu: /' "$log.qemu" >&2
+  tail -n 50 "$log" | tr -d '\r' | sed 's/^/  console: /' >&2
+  exit 1
+elif grep -q 'reboot: Power down' "$log"; then
+  end=poweroff
+else
+  end=reset
+fi
+echo "boot: $arch $end $secs"
+if [ -n "${SB_QEMU_TIMINGS:-}" ]; then echo "$arch boot-$end $secs" >>"$SB_QEMU_TIMINGS"; fi
+if [ "$end" = timeout ]; then
+  echo "boot.sh: $arch boot of $disk timed out after ${timeout_s}s; last console lines:" >&2
+  tail -n 50 "$log" | tr -d '\r' | sed 's/^/  console: /' >&2
+  exit 124
+fi
+exit 0

@@ -1,0 +1,115 @@
+#!/bin/bash
+# build-initramfs.sh: the initramfs of the QEMU test guests, carrying switchback-boot and the
+# pre-pivot hook of dracut/90switchback.
+#
+# Usage: tests/qemu/build-initramfs.sh ARCH OUT [--config FILE]
+#
+#   ARCH           x86_64: built by the host's dracut from the Debian cloud kernel's modules, with
+#                  the modules base rootfs-block kernel-modules udev-rules and the project's
+#                  90switchback (taken from the source tree, not from the host's dracut).
+#                  aarch64: a cpio of busybox-static:arm64, the cross-built switchback-boot with
+#                  its :arm64 libraries, and initramfs-init.sh, which mounts the root and
+#                  sources the same switchback-hook.sh file at the same point (pre-pivot).
+#   --config FILE  the switchback.conf that switchback-boot reads in the initramfs (default
+#                  tests/qemu/guest.conf); installed at the path compiled into the binaries.
+#
+# Images are cached in $SB_QEMU_CACHE/initramfs under a hash of everything that goes into them.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+usage () { echo "usage: build-initramfs.sh x86_64|aarch64 OUT [--config FILE]" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+arch="$1"
+out="$2"
+shift 2
+config="$sbq_here/guest.conf"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --config) [ $# -ge 2 ] || usage; config="$2"; shift 2 ;;
+    *) usage ;;
+  esac
+done
+[ -f "$config" ] || sbq_die "no config file $config"
+config=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
+
+sbq_kernel "$arch"
+boot_bin=$(sbq_project_bin "$arch" switchback-boot)
+conf_path=$(sbq_config_path)
+moddir="$top_srcdir/dracut/90switchback"
+[ -f "$moddir/module-setup.sh" ] && [ -f "$moddir/switchback-hook.sh" ] \
+  || sbq_die "$moddir has no module-setup.sh and switchback-hook.sh"
+
+# The drivers the guests need before the root is mounted: the virtio disk, and FAT for the ESP
+# that the hook mounts to write grubenv.
+drivers="virtio_pci virtio_blk vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1"
+
+key=$({ sbq_hash "$0" "$SBQ_VMLINUZ" "$boot_bin" "$moddir" "$config" "$sbq_here/initramfs-init.sh"
+        echo "$conf_path $drivers"
+        dpkg-query -W dracut-core 2>/dev/null || true; } | sha256sum | cut -c1-16)
+cached="$SB_QEMU_CACHE/initramfs/$arch-$key.img"
+
+build_dracut () {
+  local base="$SB_QEMU_CACHE/dracut-base" emptyconf="$SB_QEMU_CACHE/dracut-conf.d" e
+  # A dracut tree of symlinks to the host's, with the project's module added, so the module is
+  # used from the source tree and nothing is installed on the host.
+  rm -rf "$base"
+  mkdir -p "$base/modules.d" "$emptyconf"
+  for e in /usr/lib/dracut/*; do
+    [ "$(basename "$e")" = modules.d ] || ln -s "$e" "$base/"
+  done
+  for e in /usr/lib/dracut/modules.d/*; do
+    ln -s "$e" "$base/modules.d/"
+  done
+  ln -sfn "$moddir" "$base/modules.d/90switchback"
+  local log="$SB_QEMU_CACHE/initramfs/dracut-$arch.log"
+  if ! dracutbasedir="$base" \
+       DRACUT_PATH="/usr/sbin /usr/bin /sbin /bin $(dirname "$boot_bin")" \
+       dracut --force --quiet --no-hostonly --no-hostonly-cmdline --no-early-microcode \
+         --conf /dev/null --confdir "$emptyconf" \
+         --kver "$SBQ_KVER" --kmoddir "$SBQ_KROOT/lib/modules/$SBQ_KVER" \
+         -m "base rootfs-block kernel-modules udev-rules switchback" \
+         --drivers "$drivers" \
+         --include "$config" "$conf_path" \
+         --compress gzip "$1.tmp" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    sbq_die "dracut failed (log: $log)"
+  fi
+  # dracut reports a module whose install() failed only in its log; an initramfs without the
+  # hook would boot and decide nothing, so check for it.
+  local listing
+  listing=$(lsinitrd "$1.tmp" 2>/dev/null) || sbq_die "lsinitrd $1.tmp failed"
+  grep -q 'dracut/hooks/pre-pivot/90-switchback-hook.sh$' <<<"$listing" \
+    || sbq_die "the initramfs has no switchback hook (log: $log)"
+  mv "$1.tmp" "$1"
+}
+
+build_busybox_cpio () {
+  local root="$SB_QEMU_CACHE/initramfs/root-$arch" m
+  rm -rf "$root"
+  mkdir -p "$root"/{dev,proc,sys,run,sysroot,etc/sb-qemu,lib/dracut/hooks/pre-pivot}
+  sbq_merged_usr "$root"
+  sbq_install_busybox "$arch" "$root"
+  sbq_install_modules "$root" $drivers
+  for m in $drivers; do echo "$m"; done >"$root/etc/sb-qemu/modules"
+  sbq_install_elf "$arch" "$root" "$boot_bin" /usr/bin/switchback-boot
+  mkdir -p "$root/$(dirname "$conf_path")"
+  install -m 0644 "$config" "$root/$conf_path"
+  # The name dracut's inst_hook gives it.
+  install -m 0755 "$moddir/switchback-hook.sh" \
+    "$root/lib/dracut/hooks/pre-pivot/90-switchback-hook.sh"
+  install -m 0755 "$sbq_here/initramfs-init.sh" "$root/init"
+  (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >"$1.tmp"
+  rm -rf "$root"
+  mv "$1.tmp" "$1"
+}
+
+build () {
+  [ -f "$cached" ] && return 0
+  mkdir -p "$SB_QEMU_CACHE/initramfs"
+  case "$arch" in
+    x86_64) sbq_timed initramfs build_dracut "$cached" ;;
+    aarch64) sbq_timed initramfs build_busybox_cpio "$cached" ;;
+  esac
+}
+sbq_locked "initramfs-$arch" build
+cp "$cached" "$out"

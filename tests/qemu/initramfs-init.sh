@@ -1,0 +1,96 @@
+#!/bin/sh
+# initramfs-init.sh: /init of the busybox initramfs of the aarch64 test guests.
+#
+# dracut on this (x86_64) machine would copy x86_64 binaries into an arm64 initramfs, so the
+# aarch64 guests boot this instead. It does what dracut's rootfs-block path does for these
+# guests, and runs the same pre-pivot hook that dracut/90switchback installs:
+#
+#  1. proc, sys, dev, run; the kernel modules listed in /etc/sb-qemu/modules;
+#  2. waits for root= (LABEL=, PARTLABEL= or a /dev path) and mounts it on $NEWROOT, read-only
+#     unless the command line says rw;
+#  3. sources every /lib/dracut/hooks/pre-pivot/*.sh with NEWROOT set, as dracut does;
+#  4. moves /dev, /proc, /sys and /run into the new root and switch_roots to init= (/sbin/init).
+#
+# When the root filesystem cannot be found it reboots, as dracut with rd.emergency=reboot does.
+export PATH=/usr/bin:/bin:/usr/sbin:/sbin
+export NEWROOT=/sysroot
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run
+mkdir -p /dev/disk/by-partlabel /dev/disk/by-label "$NEWROOT"
+
+emergency () {
+  echo "initramfs: $*; rebooting"
+  sync
+  reboot -f
+  sleep 3600
+}
+
+root=
+rootmode=ro
+init=/sbin/init
+for w in $(cat /proc/cmdline); do
+  case "$w" in
+    root=*) root="${w#root=}" ;;
+    rw) rootmode=rw ;;
+    ro) rootmode=ro ;;
+    init=*) init="${w#init=}" ;;
+  esac
+done
+[ -n "$root" ] || emergency "no root= on the kernel command line"
+
+while read -r m; do
+  [ -n "$m" ] && modprobe -q "$m"
+done </etc/sb-qemu/modules
+
+# find_root: prints the device of $root once the kernel has it.
+find_root () {
+  case "$root" in
+    PARTLABEL=*)
+      for u in /sys/class/block/*/uevent; do
+        if grep -qx "PARTNAME=${root#PARTLABEL=}" "$u"; then
+          echo "/dev/$(sed -n 's/^DEVNAME=//p' "$u")"
+          return 0
+        fi
+      done
+      return 1
+      ;;
+    LABEL=* | UUID=*) findfs "$root" 2>/dev/null ;;
+    /dev/*) [ -b "$root" ] && echo "$root" ;;
+    *) return 1 ;;
+  esac
+}
+
+dev=
+i=0
+while [ "$i" -lt 100 ]; do
+  dev=$(find_root) && [ -b "$dev" ] && break
+  dev=
+  sleep 0.1
+  i=$((i + 1))
+done
+[ -n "$dev" ] || emergency "root device $root not found"
+
+# The names udev would give, for the hook's mounts and for the booted system.
+for u in /sys/class/block/*/uevent; do
+  name=$(sed -n 's/^PARTNAME=//p' "$u")
+  d=$(sed -n 's/^DEVNAME=//p' "$u")
+  if [ -n "$name" ] && [ -n "$d" ] && [ ! -e "/dev/disk/by-partlabel/$name" ]; then
+    ln -s "../../$d" "/dev/disk/by-partlabel/$name"
+  fi
+done
+
+mount -t ext4 -o "$rootmode" "$dev" "$NEWROOT" || emergency "cannot mount $dev ($root) on $NEWROOT"
+echo "initramfs: mounted $dev ($root) on $NEWROOT $rootmode"
+
+for hook in /lib/dracut/hooks/pre-pivot/*.sh; do
+  [ -f "$hook" ] && . "$hook"
+done
+
+[ -x "$NEWROOT$init" ] || [ -L "$NEWROOT$init" ] || emergency "no $init in $root"
+for d in dev proc sys run; do
+  mount --move "/$d" "$NEWROOT/$d" || emergency "cannot move /$d into $NEWROOT"
+done
+exec switch_root "$NEWROOT" "$init"
