@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "sb-builtins.h"
-#include "sb-uptane.h"
+#include "sb-cli-uptane.h"
 
 #include <stdio.h>
 
@@ -149,7 +149,7 @@ sb_builtin_check (SbCli *cli, int argc, char **argv)
    * so a failure is only a warning. */
   g_autoptr (GError) manifest_error = NULL;
   guint reports_sent = 0;
-  if (!sb_uptane_send_manifest (uptane, NULL, &reports_sent, &manifest_error))
+  if (!sb_cli_send_manifest (uptane, &reports_sent, &manifest_error))
     g_printerr ("switchback: warning: %s\n", manifest_error->message);
 
   g_autoptr (SbUptaneUpdate) update = sb_uptane_check (uptane, &error);

@@ -1,21 +1,27 @@
 /* switchback daemon: the update cycle every [uptane] poll-interval seconds until SIGTERM or
- * SIGINT. A cycle sends the vehicle version manifest (a failure is a warning) and runs the full
- * Uptane verification; what the Director assigns is logged. A failed or refused cycle is logged
- * and the next one runs on schedule: nothing a repository serves stops the daemon. With --once,
- * one cycle runs and its exit status is that of `switchback check` (DESIGN §8). */
+ * SIGINT. A cycle is `switchback update` (sb-update-cycle.h): report, verify both repositories,
+ * install the assigned image into the inactive slot and stage it; the reboot is left to the
+ * operator. Without [slots] disk (or with --check-only) a cycle reports and verifies only, as
+ * `switchback check` does. A failed or refused cycle is logged and the next one runs on
+ * schedule: nothing a repository serves stops the daemon. With --once, one cycle runs and its
+ * exit status is that of `switchback update` (or `check`) (DESIGN §8). */
 #include "config.h"
 
 #include "sb-builtins.h"
+#include "sb-cli-uptane.h"
 #include "sb-error.h"
-#include "sb-uptane.h"
+#include "sb-update-cycle.h"
 
 #include <glib-unix.h>
 #include <signal.h>
 
 static gboolean opt_once;
+static gboolean opt_check_only;
 
 static GOptionEntry entries[] = {
   { "once", 0, 0, G_OPTION_ARG_NONE, &opt_once, "Run one cycle and exit with its status", NULL },
+  { "check-only", 0, 0, G_OPTION_ARG_NONE, &opt_check_only,
+    "Report and verify only; install nothing", NULL },
   { NULL }
 };
 
@@ -41,13 +47,13 @@ on_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* One cycle; returns its exit status. */
+/* A check-only cycle; returns its exit status. */
 static int
-run_cycle (SbCli *cli, SbUptane *uptane)
+run_check_cycle (SbUptane *uptane)
 {
   g_autoptr (GError) error = NULL;
   guint reports_sent = 0;
-  if (!sb_uptane_send_manifest (uptane, NULL, &reports_sent, &error))
+  if (!sb_cli_send_manifest (uptane, &reports_sent, &error))
     {
       g_printerr ("switchback: warning: %s\n", error->message);
       g_clear_error (&error);
@@ -73,12 +79,74 @@ run_cycle (SbCli *cli, SbUptane *uptane)
           t->has_release_counter ? g_strdup_printf ("%" G_GUINT64_FORMAT, t->release_counter)
                                  : g_strdup ("none");
       g_printerr ("switchback: update verified for ECU %s: %s (%s, %" G_GUINT64_FORMAT
-                  " bytes, release counter %s, correlation id %s)\n",
+                  " bytes, release counter %s, correlation id %s); not installed (check only)\n",
                   t->ecu_serial, t->name, t->format != NULL ? t->format : "format not given",
                   t->length, counter,
                   update->correlation_id != NULL ? update->correlation_id : "none");
     }
   return SB_EXIT_OK;
+}
+
+/* An update cycle; returns its exit status. */
+static int
+run_update_cycle (SbCli *cli, SbIdentity *identity)
+{
+  SbUpdateOptions opts;
+  sb_update_options_init (&opts);
+  SbUpdateResult result = { 0 };
+  g_autoptr (GError) error = NULL;
+  gboolean ok = sb_update_cycle_run (cli->config, identity, &opts, &result, &error);
+  if (result.recorded_failure != NULL)
+    g_printerr ("switchback: %s\n", result.recorded_failure);
+  if (result.manifest_problem != NULL)
+    g_printerr ("switchback: warning: %s\n", result.manifest_problem);
+  else if (result.reports_sent > 0)
+    g_printerr ("switchback: reported %u install result(s) to the Director\n",
+                result.reports_sent);
+  if (result.clock_problem != NULL)
+    g_printerr ("switchback: warning: %s\n", result.clock_problem);
+  if (!ok)
+    {
+      if (result.queued_result != NULL)
+        g_printerr ("switchback: %s queued for the Director\n", result.queued_result);
+      sb_update_result_clear (&result);
+      return sb_cli_fail (NULL, "update cycle", error);
+    }
+
+  int status = SB_EXIT_OK;
+  const char *slot = sb_slot_id_name (result.slot);
+  switch (result.outcome)
+    {
+    case SB_UPDATE_NO_UPDATE:
+      g_printerr ("switchback: no update\n");
+      break;
+    case SB_UPDATE_UP_TO_DATE:
+      g_printerr ("switchback: up to date (slot %s runs %s)\n", sb_slot_id_name (result.booted),
+                  result.target);
+      break;
+    case SB_UPDATE_SKIPPED_FAILED:
+      g_printerr ("switchback: not installing %s again: its trial boot failed before\n",
+                  result.target);
+      break;
+    case SB_UPDATE_STAGED:
+      g_printerr ("switchback: installed %s into slot %s; reboot to try it\n", result.target,
+                  slot);
+      status = SB_EXIT_REBOOT_NEEDED;
+      break;
+    case SB_UPDATE_ALREADY_STAGED:
+      g_printerr ("switchback: %s is staged in slot %s, waiting for a reboot\n", result.target,
+                  slot);
+      status = SB_EXIT_REBOOT_NEEDED;
+      break;
+    }
+  sb_update_result_clear (&result);
+  return status;
+}
+
+static int
+run_cycle (SbCli *cli, SbIdentity *identity, SbUptane *uptane, gboolean check_only)
+{
+  return check_only ? run_check_cycle (uptane) : run_update_cycle (cli, identity);
 }
 
 int
@@ -104,8 +172,10 @@ sb_builtin_daemon (SbCli *cli, int argc, char **argv)
   if (uptane == NULL)
     return sb_cli_fail (cli, "daemon", error);
 
+  gboolean check_only = opt_check_only || cli->config->disk == NULL;
+
   if (opt_once)
-    return run_cycle (cli, uptane);
+    return run_cycle (cli, identity, uptane, check_only);
 
   g_autoptr (GMainContext) context = g_main_context_new ();
   g_main_context_push_thread_default (context);
@@ -120,11 +190,14 @@ sb_builtin_daemon (SbCli *cli, int argc, char **argv)
       signal_ids[i] = g_source_attach (source, context);
     }
 
-  g_printerr ("switchback: daemon started (ECU %s, every %u s)\n",
-              sb_identity_get_ecu_serial (identity), cli->config->poll_interval);
+  g_printerr ("switchback: daemon started (ECU %s, every %u s%s)\n",
+              sb_identity_get_ecu_serial (identity), cli->config->poll_interval,
+              !check_only       ? ""
+              : opt_check_only ? ", check only"
+                               : ", check only: no [slots] disk is configured");
   while (!waiter.stop)
     {
-      (void) run_cycle (cli, uptane);
+      (void) run_cycle (cli, identity, uptane, check_only);
       /* A signal that arrived during the cycle is already pending and ends the wait at once. */
       g_autoptr (GSource) timer = g_timeout_source_new_seconds (cli->config->poll_interval);
       g_source_set_callback (timer, on_timeout, &waiter, NULL);
