@@ -166,6 +166,9 @@ assert_streq "$(py $t "[(r['name'], r['paths'], r['terminating'], r['threshold']
 $R add-target "$R1" img.bin --name fw/a.bin --role firmware --publish >/dev/null
 assert_streq "$(py $R1/metadata/firmware.json "list(s['targets'])")" "['fw/a.bin']"
 assert_streq "$(py $R1/metadata/snapshot.json "s['meta']['firmware.json']['version']")" 2
+$R add-target "$R1" img.bin --name boot/b.bin >out.txt
+assert_file_has_content out.txt "added target boot/b.bin to role firmware"
+$R add-target "$R1" img.bin --name boot/b.bin --role firmware --publish >/dev/null
 expect_exit 2 $R add-target "$R1" img.bin --name other/a.bin --role firmware
 assert_file_has_content err.txt "not trusted for target other/a.bin"
 $R delegate "$R1" --from firmware --to fw-ab --hash-prefixes 'ab,cd' --threshold 2 --key-type ecdsa --publish >/dev/null
@@ -174,7 +177,7 @@ assert_streq "$(py $R1/metadata/firmware.json "[(r['name'], r['path_hash_prefixe
 check_sigs "$R1"
 $R verify "$R1" >out.txt
 assert_file_has_content out.txt "2 delegated roles"
-ok "delegate by paths and by hash prefixes; add-target --role checks the role is trusted for the path"
+ok "delegate by paths and by hash prefixes; add-target follows delegations, --role is checked"
 
 # Classic hash bins.
 $R init hb >/dev/null

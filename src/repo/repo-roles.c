@@ -388,8 +388,9 @@ sb_repo_role_for_target (SbRepo *repo, const char *start_role, const char *targe
         }
     }
 
-  /* Hash bins cover every path, so a target listed above them would be found first and the
-   * bins would serve no purpose: follow them down. */
+  /* Down the delegations as a client searches them (TUF §5.6.7): the first delegated role
+   * trusted for the path, until none is. A target listed higher up would be found first and
+   * make the delegation (hash bins in particular) pointless. */
   for (guint depth = 0; depth < MAX_DEPTH; depth++)
     {
       JsonObject *signed_obj = sb_repo_get_signed (repo, role, error);
@@ -407,8 +408,8 @@ sb_repo_role_for_target (SbRepo *repo, const char *start_role, const char *targe
                i++)
             {
               JsonObject *entry = json_array_get_object_element (roles, i);
-              if (entry != NULL && json_object_has_member (entry, "path_hash_prefixes")
-                  && entry_delegates_path (entry, target))
+              if (entry != NULL && entry_delegates_path (entry, target)
+                  && sb_repo_has_role (repo, entry_name (roles, i)))
                 next = g_strdup (entry_name (roles, i));
             }
         }

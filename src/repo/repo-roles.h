@@ -52,9 +52,9 @@ void sb_repo_entry_add_key (JsonObject *key_dict, JsonObject *entry, SbKey *key)
 /* Removes from @delegator's key dictionary the keys that no entry names any more. */
 void sb_repo_prune_keys (JsonObject *delegator_signed, const char *delegator);
 
-/* The role a new target @target goes to: @start_role (default "targets"), then down through
- * succinct bins and path_hash_prefixes delegations (hash bins) that cover the path, as a
- * client would find it. SB_ERROR_INVALID_ARGUMENT when @start_role is a delegated role whose
+/* The role a new target @target goes to: @start_role (default "targets"), then down the
+ * delegations, each time into the first delegated role (or succinct bin) trusted for the path,
+ * as a client searches. SB_ERROR_INVALID_ARGUMENT when @start_role is a delegated role whose
  * delegator does not trust it for @target (a client would never find the target there). */
 char *sb_repo_role_for_target (SbRepo *repo, const char *start_role, const char *target,
                                GError **error) G_GNUC_WARN_UNUSED_RESULT;

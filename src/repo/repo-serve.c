@@ -54,7 +54,9 @@ make_server (const char *cert, const char *key, const char *client_ca, GError **
                                                    "tls-certificate", tls, NULL);
   if (client_ca != NULL)
     {
-      g_autoptr (GTlsDatabase) db = g_tls_file_database_new (client_ca, &local_error);
+      /* GIO takes only absolute anchor file names. */
+      g_autofree char *ca_path = g_canonicalize_filename (client_ca, NULL);
+      g_autoptr (GTlsDatabase) db = g_tls_file_database_new (ca_path, &local_error);
       if (db == NULL)
         {
           sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "--client-ca %s: %s", client_ca,

@@ -88,7 +88,8 @@ sb_repo_cmd_add_target (int argc, char **argv)
     { "name", 0, 0, G_OPTION_ARG_STRING, &name,
       "Target name (default: the file's base name); may contain '/'", "NAME" },
     { "role", 0, 0, G_OPTION_ARG_STRING, &role,
-      "Targets role to list it in (default: targets, or the hash bin that covers the name)",
+      "Role to start from (default targets); the target goes down to the first delegated "
+      "role trusted for its name, as clients search",
       "ROLE" },
     { "custom", 0, 0, G_OPTION_ARG_STRING, &custom_text,
       "JSON object to store as the target's \"custom\"", "JSON" },
@@ -98,8 +99,9 @@ sb_repo_cmd_add_target (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = sb_repo_cli_context (
       "add-target", "DIR FILE",
       "Copies FILE into the repository and lists it, with its length and hashes, in a targets\n"
-      "role. A target already listed by that name is replaced. When the role delegates to hash\n"
-      "bins (delegate-hashbins, delegate-succinct), the target goes to the bin that covers it.",
+      "role. A target already listed by that name is replaced. When the role delegates the name\n"
+      "(by paths, hash prefixes, hash bins or succinct bins), the target goes down to the first\n"
+      "delegated role trusted for it, as a client would search (TUF §5.6.7).",
       "Examples:\n"
       "  switchback-repo add-target repo build/app.tar --name apps/app-1.2.tar --publish\n"
       "  switchback-repo add-target repo fw.bin --role firmware --custom '{\"v\": 3}'\n");

@@ -455,8 +455,13 @@ sb_repo_cmd_register_ecu (int argc, char **argv)
   g_autoptr (GBytes) bytes = sb_read_file (key_path, 1024 * 1024, &error);
   if (bytes == NULL)
     return sb_repo_cli_fail ("register-ecu", error);
-  if (g_strstr_len (g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes),
-                    "-----BEGIN") != NULL)
+  /* A JSON key object starts with '{' (its rsa or ecdsa public value holds PEM itself). */
+  gsize size;
+  const char *text = g_bytes_get_data (bytes, &size);
+  gsize lead = 0;
+  while (lead < size && g_ascii_isspace (text[lead]))
+    lead++;
+  if (lead < size && text[lead] != '{')
     {
       signer = sb_signer_load (key_path, &error);
       if (signer == NULL)
@@ -493,11 +498,11 @@ sb_repo_cmd_register_ecu (int argc, char **argv)
   json_object_set_member (obj, "public_key", sb_key_to_json (key));
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, obj);
-  g_autofree char *text = sb_json_pretty (node);
+  g_autofree char *out = sb_json_pretty (node);
   g_autofree char *enc = g_uri_escape_string (serial, NULL, FALSE);
   g_autofree char *file = g_strconcat (enc, ".json", NULL);
   g_autofree char *path = g_build_filename (dir, file, NULL);
-  if (!sb_durable_write (path, text, strlen (text), 0644, &error))
+  if (!sb_durable_write (path, out, strlen (out), 0644, &error))
     return sb_repo_cli_fail ("register-ecu", error);
   printf ("registered ECU %s with key %s\n", serial, sb_key_get_keyid (key));
   return SB_REPO_EXIT_OK;
