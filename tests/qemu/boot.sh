@@ -9,7 +9,7 @@
 #   TIMEOUT           seconds before the boot counts as hung and QEMU is killed (default 180)
 #   --scenario FILE   a shell script the guest's init runs (fw_cfg opt/switchback/scenario)
 #   --server PORT     user-mode networking in which the guest reaches the host's
-#                     127.0.0.1:PORT at http://10.0.2.2:PORT, and nothing else (see below)
+#                     127.0.0.1:PORT at 10.0.2.100:PORT, and nothing else (see below)
 #   --vars FILE       the firmware's writable variable store (default DISK.vars, copied from
 #                     the firmware's template when absent), kept across the boots of one disk
 #   --memory MIB      guest memory (default 512)
@@ -25,11 +25,14 @@
 # Exit status: 0 for poweroff and reset, 124 for timeout, 1 when QEMU could not run. On
 # timeout or error, the last 50 console lines go to stderr.
 #
-# Networking: QEMU's user-mode network (slirp) runs inside the QEMU process. With
-# restrict=on the guest can open no connection to anything outside, except through the
-# guestfwd rule that --server adds: a TCP connection from the guest to 10.0.2.2:PORT is handed
-# to a new connection to 127.0.0.1:PORT on the host. So a test server binds 127.0.0.1 only, and
-# the guest's config names http://10.0.2.2:PORT.
+# Networking: QEMU's user-mode network (slirp) runs inside the QEMU process; the guest is
+# 10.0.2.15/24 (guest-init.sh sets it). With restrict=on the guest can open no connection to
+# anything, except through the guestfwd rule that --server adds: a TCP connection from the
+# guest to 10.0.2.100:PORT makes QEMU run forward.py, which connects to 127.0.0.1:PORT on the
+# host, once per connection. So a test server binds 127.0.0.1 only, and the guest's config
+# names http://10.0.2.100:PORT (with allow-http=true, as that is not loopback to switchback).
+# (Without restrict=on, slirp also maps 10.0.2.2:PORT to the host's 127.0.0.1:PORT, but then
+# the guest could reach any address the host can; restrict=on rules that out.)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -79,7 +82,7 @@ if [ -n "$scenario" ]; then
 fi
 if [ -n "$server_port" ]; then
   case "$server_port" in *[!0-9]* | '') usage ;; esac
-  args+=(-netdev "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.2:$server_port-cmd:$sbq_here/forward.py 127.0.0.1 $server_port"
+  args+=(-netdev "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:$server_port-cmd:python3 $sbq_here/forward.py 127.0.0.1 $server_port"
          -device virtio-net-pci,netdev=net0)
 fi
 

@@ -47,7 +47,9 @@ cross_build () {
       || { tail -n 30 "$build/configure.out" >&2; sbq_die "configure --host=$SBQ_TRIPLET failed"; }
     echo "$args" >"$build/.configure-args"
   fi
-  (cd "$build" && make -j"$(nproc)" $targets >make.out 2>&1) \
+  # A make of the tests (make check) must not hand its flags and variables down to this one.
+  (cd "$build" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -j"$(nproc)" $targets \
+     >make.out 2>&1) \
     || { tail -n 40 "$build/make.out" >&2; sbq_die "the $SBQ_TRIPLET build failed"; }
 }
 

@@ -9,6 +9,8 @@
 #   top_builddir    the native build tree whose binaries go into x86_64 guests (default: .)
 #   SB_QEMU_TIMINGS a file that gets one "ARCH STEP SECONDS" line per timed step
 
+# Command substitutions keep errexit, so a failing step inside $(...) is not ignored.
+shopt -s inherit_errexit
 sbq_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${top_srcdir:=$(cd "$sbq_here/../.." && pwd)}"
 : "${top_builddir:=$PWD}"
@@ -83,7 +85,10 @@ sbq_timed () {
   local step="$1" t0 t1 rc=0
   shift
   t0=$(sbq_now)
-  "$@" || rc=$?
+  # Not "|| rc=$?": that would switch errexit off inside the command, and a failing step in the
+  # middle of a function would go unnoticed. With errexit on, a failure ends the script here.
+  "$@"
+  rc=$?
   t1=$(sbq_now)
   local secs
   secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
@@ -120,6 +125,10 @@ sbq_hash () {
   done | sha256sum | cut -c1-16
 }
 
+sbq_apt_download () {
+  (cd "$SB_QEMU_CACHE/debs" && apt-get download -q -o APT::Sandbox::User=root "$1" >&2)
+}
+
 # sbq_deb PKG ARCH: prints the path of PKG's .deb for the Debian architecture ARCH, downloading
 # it into the cache on first use. A metapackage name is resolved to the package it depends on
 # (linux-image-cloud-amd64 -> linux-image-6.1.0-N-cloud-amd64), since the ABI number moves.
@@ -131,14 +140,24 @@ sbq_deb () {
   mkdir -p "$SB_QEMU_CACHE/debs"
   deb=$(ls "$SB_QEMU_CACHE/debs/${real}_"*"_$arch.deb" 2>/dev/null | tail -n 1)
   if [ -z "$deb" ]; then
-    (cd "$SB_QEMU_CACHE/debs" \
-       && apt-get download -q -o APT::Sandbox::User=root "$real:$arch" >&2) \
+    sbq_timed "fetch-$pkg" sbq_apt_download "$real:$arch" \
       || sbq_die "apt-get download $real:$arch failed (is 'dpkg --add-architecture arm64' done" \
                  "and 'apt-get update' run? scripts/install-qemu-deps.sh does both)"
     deb=$(ls "$SB_QEMU_CACHE/debs/${real}_"*"_$arch.deb" 2>/dev/null | tail -n 1)
   fi
   [ -n "$deb" ] || sbq_die "no .deb for $real:$arch in $SB_QEMU_CACHE/debs"
   echo "$deb"
+}
+
+sbq_unpack_deb () {
+  local deb="$1" dir="$2" kver
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  dpkg-deb -x "$deb" "$dir" || sbq_die "dpkg-deb -x $deb failed"
+  for kver in $(ls "$dir/lib/modules" 2>/dev/null); do
+    depmod -b "$dir" "$kver" || sbq_die "depmod -b $dir $kver failed"
+  done
+  touch "$dir/.done"
 }
 
 # sbq_unpacked PKG ARCH: prints a directory holding PKG unpacked with dpkg -x (never installed
@@ -148,14 +167,7 @@ sbq_unpacked () {
   deb=$(sbq_deb "$1" "$2") || exit 1
   dir="$SB_QEMU_CACHE/unpacked/$(basename "$deb" .deb)"
   if [ ! -e "$dir/.done" ]; then
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    dpkg-deb -x "$deb" "$dir" || sbq_die "dpkg-deb -x $deb failed"
-    local kver
-    for kver in $(ls "$dir/lib/modules" 2>/dev/null); do
-      depmod -b "$dir" "$kver" || sbq_die "depmod -b $dir $kver failed"
-    done
-    touch "$dir/.done"
+    sbq_timed "unpack-$1" sbq_unpack_deb "$deb" "$dir"
   fi
   echo "$dir"
 }
