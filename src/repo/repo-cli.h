@@ -12,7 +12,8 @@
 
 G_BEGIN_DECLS
 
-typedef enum {
+typedef enum
+{
   SB_REPO_EXIT_OK = 0,
   SB_REPO_EXIT_ERROR = 1,
   SB_REPO_EXIT_USAGE = 2,
@@ -21,7 +22,8 @@ typedef enum {
 
 typedef int (*SbRepoCommandFunc) (int argc, char **argv);
 
-typedef struct {
+typedef struct
+{
   const char *name;
   const char *synopsis; /* the arguments, for the overall help */
   const char *summary;
@@ -46,13 +48,13 @@ int sb_repo_cli_fail (const char *cmd, const GError *error);
 /* Opens the TUF repository @dir for command @cmd. For an Uptane pair directory, @uptane_part
  * ("director" or "image") picks the repository when not NULL; otherwise the pair is refused
  * with a hint to name DIR/director or DIR/image. */
-SbRepo *sb_repo_cli_open (const char *dir, const char *uptane_part, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+SbRepo *sb_repo_cli_open (const char *dir, const char *uptane_part,
+                          GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Saves the edits of @repo; when @publish, publishes and prints what was written. Without
  * @publish, prints a reminder that the changes wait for `publish`. */
-gboolean sb_repo_cli_commit (SbRepo *repo, gboolean publish, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean sb_repo_cli_commit (SbRepo *repo, gboolean publish,
+                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Prints each "ROLE vN" of @published as "published ROLE vN (DIR)". */
 void sb_repo_cli_print_published (SbRepo *repo, GPtrArray *published);

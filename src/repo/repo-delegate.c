@@ -10,7 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   char *from;
   char *key_type;
   gint threshold;
@@ -69,8 +70,8 @@ open_delegator (const char *dir, DelegateCommon *c, SbKeyType *out_type, GError 
 
 /* Generates @threshold keys for @entry and lists them in @delegator_signed's key dictionary. */
 static gboolean
-add_new_keys (SbRepo *repo, JsonObject *delegator_signed, const char *delegator,
-              JsonObject *entry, gint threshold, SbKeyType type, GError **error)
+add_new_keys (SbRepo *repo, JsonObject *delegator_signed, const char *delegator, JsonObject *entry,
+              gint threshold, SbKeyType type, GError **error)
 {
   JsonObject *keys = sb_repo_key_dict (delegator_signed, delegator, TRUE);
   for (gint i = 0; i < threshold; i++)
@@ -105,7 +106,7 @@ check_new_role_name (SbRepo *repo, const char *name, GError **error)
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                      "%s is a top-level role and cannot be delegated (TUF §4.5)", name);
   for (const char *p = name; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
+    if ((guchar)*p < 0x20 || *p == 0x7f)
       return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                        "role name \"%s\" holds a control character", name);
   if (!g_utf8_validate (name, -1, NULL))
@@ -121,7 +122,7 @@ check_new_role_name (SbRepo *repo, const char *name, GError **error)
 static JsonArray *
 delegated_roles_array (JsonObject *delegator_signed, const char *delegator, GError **error)
 {
-  (void) sb_repo_key_dict (delegator_signed, delegator, TRUE);
+  (void)sb_repo_key_dict (delegator_signed, delegator, TRUE);
   JsonObject *delegations = sb_repo_object_member (delegator_signed, "delegations");
   if (json_object_has_member (delegations, "succinct_roles"))
     {
@@ -206,8 +207,7 @@ sb_repo_cmd_delegate (int argc, char **argv)
         json_object_set_array_member (entry, "paths", split_list (paths));
       else
         json_object_set_array_member (entry, "path_hash_prefixes", split_list (prefixes));
-      if (roles == NULL
-          || !add_new_keys (repo, dsigned, c.from, entry, c.threshold, type, &error))
+      if (roles == NULL || !add_new_keys (repo, dsigned, c.from, entry, c.threshold, type, &error))
         {
           json_object_unref (entry);
           status = sb_repo_cli_fail ("delegate", error);
@@ -216,8 +216,8 @@ sb_repo_cmd_delegate (int argc, char **argv)
         {
           json_array_add_object_element (roles, entry);
           sb_repo_stage_new_role (repo, to, empty_targets ());
-          printf ("delegated %s from %s to new role %s\n", paths != NULL ? paths : prefixes,
-                  c.from, to);
+          printf ("delegated %s from %s to new role %s\n", paths != NULL ? paths : prefixes, c.from,
+                  to);
           if (!sb_repo_cli_commit (repo, c.publish, &error))
             status = sb_repo_cli_fail ("delegate", error);
         }
@@ -231,9 +231,9 @@ sb_repo_cmd_delegate (int argc, char **argv)
 static char *
 hashbin_name (const char *prefix, guint low, guint high, guint len)
 {
-  g_autofree char *range = low == high ? g_strdup_printf ("%0*x", (int) len, low)
-                                       : g_strdup_printf ("%0*x-%0*x", (int) len, low, (int) len,
-                                                          high);
+  g_autofree char *range = low == high
+                               ? g_strdup_printf ("%0*x", (int)len, low)
+                               : g_strdup_printf ("%0*x-%0*x", (int)len, low, (int)len, high);
   return prefix != NULL ? g_strdup_printf ("%s-%s", prefix, range) : g_steal_pointer (&range);
 }
 
@@ -245,8 +245,7 @@ sb_repo_cmd_delegate_hashbins (int argc, char **argv)
   g_autofree char *name_prefix = NULL;
   GOptionEntry entries[] = {
     { "from", 0, 0, G_OPTION_ARG_STRING, &c.from, "Delegating role (default targets)", "ROLE" },
-    { "bins", 0, 0, G_OPTION_ARG_INT, &bins, "Number of bins, a power of 2 from 2 to 65536",
-      "N" },
+    { "bins", 0, 0, G_OPTION_ARG_INT, &bins, "Number of bins, a power of 2 from 2 to 65536", "N" },
     { "name-prefix", 0, 0, G_OPTION_ARG_STRING, &name_prefix,
       "Prefix of the bin role names (PREFIX-00-3f)", "PREFIX" },
     { "threshold", 0, 0, G_OPTION_ARG_INT, &c.threshold,
@@ -283,15 +282,15 @@ sb_repo_cmd_delegate_hashbins (int argc, char **argv)
     {
       /* Prefix length: enough hex digits to give each bin at least one prefix. */
       guint len = 1;
-      while ((1u << (4 * len)) < (guint) bins)
+      while ((1u << (4 * len)) < (guint)bins)
         len++;
-      guint total = 1u << (4 * len), per_bin = total / (guint) bins;
+      guint total = 1u << (4 * len), per_bin = total / (guint)bins;
       JsonObject *dsigned = sb_repo_edit_signed (repo, c.from, &error);
       JsonArray *roles = dsigned != NULL ? delegated_roles_array (dsigned, c.from, &error) : NULL;
       JsonObject *shared = json_object_new ();
       gboolean ok = roles != NULL
                     && add_new_keys (repo, dsigned, c.from, shared, c.threshold, type, &error);
-      for (guint b = 0; ok && b < (guint) bins; b++)
+      for (guint b = 0; ok && b < (guint)bins; b++)
         {
           guint low = b * per_bin, high = low + per_bin - 1;
           g_autofree char *name = hashbin_name (name_prefix, low, high, len);
@@ -309,7 +308,7 @@ sb_repo_cmd_delegate_hashbins (int argc, char **argv)
           JsonArray *prefixes = json_array_new ();
           for (guint p = low; p <= high; p++)
             {
-              g_autofree char *hex = g_strdup_printf ("%0*x", (int) len, p);
+              g_autofree char *hex = g_strdup_printf ("%0*x", (int)len, p);
               json_array_add_string_element (prefixes, hex);
             }
           json_object_set_array_member (entry, "path_hash_prefixes", prefixes);
@@ -380,7 +379,7 @@ sb_repo_cmd_delegate_succinct (int argc, char **argv)
       JsonObject *delegations = NULL;
       if (dsigned != NULL)
         {
-          (void) sb_repo_key_dict (dsigned, c.from, TRUE);
+          (void)sb_repo_key_dict (dsigned, c.from, TRUE);
           delegations = sb_repo_object_member (dsigned, "delegations");
           JsonArray *roles = json_object_has_member (delegations, "roles")
                                  ? json_object_get_array_member (delegations, "roles")
@@ -406,9 +405,9 @@ sb_repo_cmd_delegate_succinct (int argc, char **argv)
           role = sb_succinct_roles_new_from_json (succinct, "succinct_roles", &error);
           ok = role != NULL;
         }
-      for (guint64 b = 0; ok && b < ((guint64) 1 << bit_length); b++)
+      for (guint64 b = 0; ok && b < ((guint64)1 << bit_length); b++)
         {
-          g_autofree char *name = sb_succinct_bin_name (role, (guint32) b);
+          g_autofree char *name = sb_succinct_bin_name (role, (guint32)b);
           if (!check_new_role_name (repo, name, &error))
             ok = FALSE;
           else

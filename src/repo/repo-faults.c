@@ -19,8 +19,8 @@ sb_fault_init (SbFault *fault)
 static gboolean
 is_none (const SbFault *f)
 {
-  return f->delay_ms == 0 && f->throttle_bps == 0 && f->truncate < 0 && !f->corrupt
-         && !f->endless && f->status == 0 && f->drop_after < 0 && !f->ignore_range;
+  return f->delay_ms == 0 && f->throttle_bps == 0 && f->truncate < 0 && !f->corrupt && !f->endless
+         && f->status == 0 && f->drop_after < 0 && !f->ignore_range;
 }
 
 static gboolean
@@ -33,8 +33,8 @@ parse_number (const char *mode, const char *value, guint64 max, guint64 *out, GE
   errno = 0;
   guint64 n = g_ascii_strtoull (value, &end, 10);
   if (errno != 0 || *end != '\0' || n > max)
-    return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "fault %s=%s: not a number up to %"
-                     G_GUINT64_FORMAT, mode, value, max);
+    return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
+                     "fault %s=%s: not a number up to %" G_GUINT64_FORMAT, mode, value, max);
   *out = n;
   return TRUE;
 }
@@ -62,7 +62,7 @@ sb_fault_parse (const char *modes, SbFault *fault, GError **error)
         {
           if (!parse_number (mode, value, 3600 * 1000, &n, error))
             return FALSE;
-          fault->delay_ms = (guint) n;
+          fault->delay_ms = (guint)n;
         }
       else if (strcmp (mode, "throttle") == 0)
         {
@@ -76,22 +76,24 @@ sb_fault_parse (const char *modes, SbFault *fault, GError **error)
         {
           if (!parse_number (mode, value, G_MAXINT64, &n, error))
             return FALSE;
-          fault->truncate = (gint64) n;
+          fault->truncate = (gint64)n;
         }
       else if (strcmp (mode, "drop-connection-after") == 0)
         {
           if (!parse_number (mode, value, G_MAXINT64, &n, error))
             return FALSE;
-          fault->drop_after = (gint64) n;
+          fault->drop_after = (gint64)n;
         }
       else if (strcmp (mode, "status") == 0)
         {
           if (!parse_number (mode, value, 599, &n, error))
             return FALSE;
           if (n < 100)
-            return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "fault status=%s: not an HTTP "
-                             "status", value);
-          fault->status = (guint) n;
+            return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
+                             "fault status=%s: not an HTTP "
+                             "status",
+                             value);
+          fault->status = (guint)n;
         }
       else if (strcmp (mode, "corrupt") == 0 && value == NULL)
         fault->corrupt = TRUE;
@@ -126,22 +128,24 @@ sb_fault_to_string (const SbFault *f)
   if (f->status > 0)
     g_ptr_array_add (parts, g_strdup_printf ("status=%u", f->status));
   if (f->drop_after >= 0)
-    g_ptr_array_add (parts, g_strdup_printf ("drop-connection-after=%" G_GINT64_FORMAT,
-                                             f->drop_after));
+    g_ptr_array_add (parts,
+                     g_strdup_printf ("drop-connection-after=%" G_GINT64_FORMAT, f->drop_after));
   if (f->ignore_range)
     g_ptr_array_add (parts, g_strdup ("ignore-range"));
   if (parts->len == 0)
     return g_strdup ("none");
   g_ptr_array_add (parts, NULL);
-  return g_strjoinv (",", (char **) parts->pdata);
+  return g_strjoinv (",", (char **)parts->pdata);
 }
 
-typedef struct {
+typedef struct
+{
   SbFault fault;
   guint remaining; /* 0: unlimited */
 } Entry;
 
-struct _SbFaultTable {
+struct _SbFaultTable
+{
   GHashTable *entries; /* path -> Entry */
 };
 
@@ -201,8 +205,7 @@ sb_fault_table_set_from_arg (SbFaultTable *table, const char *arg, GError **erro
     {
       const char *eq = strchr (arg, '=');
       if (eq == NULL)
-        return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "--fault %s: expected PATH=MODES",
-                         arg);
+        return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "--fault %s: expected PATH=MODES", arg);
       g_autofree char *path = g_strndup (arg, eq - arg);
       return sb_fault_table_set (table, path, eq + 1, 0, error);
     }

@@ -21,14 +21,15 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
+typedef struct
+{
   guint delay_ms;
-  guint64 throttle_bps;  /* 0: no throttling */
-  gint64 truncate;       /* -1: none */
+  guint64 throttle_bps; /* 0: no throttling */
+  gint64 truncate;      /* -1: none */
   gboolean corrupt;
   gboolean endless;
-  guint status;          /* 0: none */
-  gint64 drop_after;     /* -1: none */
+  guint status;      /* 0: none */
+  gint64 drop_after; /* -1: none */
   gboolean ignore_range;
 } SbFault;
 
@@ -37,8 +38,8 @@ void sb_fault_init (SbFault *fault);
 
 /* Applies the comma-separated @modes to @fault (so modes given one at a time accumulate).
  * "none" resets it. An unknown mode or a bad value is SB_ERROR_INVALID_ARGUMENT naming it. */
-gboolean sb_fault_parse (const char *modes, SbFault *fault, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean sb_fault_parse (const char *modes, SbFault *fault,
+                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* The modes of @fault in the syntax above ("none" when it changes nothing). */
 char *sb_fault_to_string (const SbFault *fault);
 
@@ -50,11 +51,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbFaultTable, sb_fault_table_free)
 
 /* Adds @modes to the fault of @path ("none" removes it); @times > 0 limits it to that many
  * requests. Paths must start with '/' or be "*". */
-gboolean sb_fault_table_set (SbFaultTable *table, const char *path, const char *modes,
-                             guint times, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean sb_fault_table_set (SbFaultTable *table, const char *path, const char *modes, guint times,
+                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Parses a command-line switch "[PATH=]MODES" (no PATH: every path). */
-gboolean sb_fault_table_set_from_arg (SbFaultTable *table, const char *arg, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean sb_fault_table_set_from_arg (SbFaultTable *table, const char *arg,
+                                      GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Removes every fault. */
 void sb_fault_table_clear (SbFaultTable *table);
 /* The fault for a request of @path: an exact entry, else the longest matching prefix entry.

@@ -21,12 +21,14 @@
 /* Manifests are small; a bigger body is refused before it is parsed. */
 #define MANIFEST_MAX_LENGTH (1024 * 1024)
 
-typedef struct {
+typedef struct
+{
   char **prefix; /* decoded segments */
   char *path;
 } Mount;
 
-struct _SbRepoServer {
+struct _SbRepoServer
+{
   char *dir;
   gboolean uptane, ota_ce, verbose, control;
   GPtrArray *mounts;
@@ -92,7 +94,7 @@ sb_repo_server_new (const SbRepoServerOptions *opts, GError **error)
   srv->ota_ce = opts->ota_ce;
   srv->verbose = opts->verbose;
   srv->control = opts->control;
-  srv->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) mount_free);
+  srv->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify)mount_free);
   srv->faults = sb_fault_table_new ();
   srv->hits = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
@@ -105,8 +107,7 @@ sb_repo_server_new (const SbRepoServerOptions *opts, GError **error)
       g_autofree char *path = g_build_filename (srv->dir, need[i], NULL);
       if (!g_file_test (path, G_FILE_TEST_IS_DIR))
         {
-          sb_throw (error, SB_ERROR_NOT_FOUND, "%s has no %s directory: not %s", srv->dir,
-                    need[i],
+          sb_throw (error, SB_ERROR_NOT_FOUND, "%s has no %s directory: not %s", srv->dir, need[i],
                     srv->uptane ? "an Uptane pair (uptane-init)" : "a repository (init)");
           return NULL;
         }
@@ -116,8 +117,7 @@ sb_repo_server_new (const SbRepoServerOptions *opts, GError **error)
       const char *eq = strchr (*m, '=');
       if ((*m)[0] != '/' || eq == NULL || eq == *m + 1 || eq[1] == '\0')
         {
-          sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "--mount %s: expected /PREFIX=DIRECTORY",
-                    *m);
+          sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "--mount %s: expected /PREFIX=DIRECTORY", *m);
           return NULL;
         }
       Mount *mount = g_new0 (Mount, 1);
@@ -138,7 +138,8 @@ sb_repo_server_new (const SbRepoServerOptions *opts, GError **error)
 
 /* ---- routing --------------------------------------------------------------------------- */
 
-typedef enum {
+typedef enum
+{
   ROUTE_NONE,
   ROUTE_METADATA, /* dir + one file name */
   ROUTE_FILES,    /* dir + a relative path of safe segments */
@@ -147,7 +148,8 @@ typedef enum {
   ROUTE_INDEX,
 } RouteKind;
 
-typedef struct {
+typedef struct
+{
   RouteKind kind;
   char *file;       /* ROUTE_METADATA, ROUTE_FILES */
   const char *what; /* ROUTE_CONTROL: the action */
@@ -307,8 +309,7 @@ log_request (SbRepoServer *srv, SoupServerMessage *msg, const char *path, const 
 /* Parses a single "bytes=A-B", "bytes=A-" or "bytes=-N" against @total. Returns FALSE for
  * headers this server does not honour (several ranges, other units): the whole file then. */
 static gboolean
-parse_range (const char *header, goffset total, goffset *start, goffset *end,
-             gboolean *satisfiable)
+parse_range (const char *header, goffset total, goffset *start, goffset *end, gboolean *satisfiable)
 {
   if (header == NULL || !g_str_has_prefix (header, "bytes="))
     return FALSE;
@@ -330,27 +331,27 @@ parse_range (const char *header, goffset total, goffset *start, goffset *end,
           *satisfiable = FALSE;
           return TRUE;
         }
-      *start = (goffset) n >= total ? 0 : total - (goffset) n;
+      *start = (goffset)n >= total ? 0 : total - (goffset)n;
       *end = total - 1;
       return TRUE;
     }
   guint64 a = g_ascii_strtoull (spec, &e, 10);
   if (e != dash)
     return FALSE;
-  guint64 b = (guint64) total - 1;
+  guint64 b = (guint64)total - 1;
   if (dash[1] != '\0')
     {
       b = g_ascii_strtoull (dash + 1, &e, 10);
       if (*e != '\0' || b < a)
         return FALSE;
     }
-  if ((goffset) a >= total)
+  if ((goffset)a >= total)
     {
       *satisfiable = FALSE;
       return TRUE;
     }
-  *start = (goffset) a;
-  *end = MIN ((goffset) b, total - 1);
+  *start = (goffset)a;
+  *end = MIN ((goffset)b, total - 1);
   return TRUE;
 }
 
@@ -361,15 +362,15 @@ serve_file (SbRepoServer *srv, SoupServerMessage *msg, const char *file, const S
   const char *method = soup_server_message_get_method (msg);
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
     {
-      sb_repo_stream_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-                                   "only GET and HEAD here\n", 0);
+      sb_repo_stream_respond_text (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "only GET and HEAD here\n",
+                                   0);
       return;
     }
   SbRepoStreamSpec spec = { 0 };
   spec.fd = -1;
   spec.head = method == SOUP_METHOD_HEAD;
-  spec.content_type = g_str_has_suffix (file, ".json") ? "application/json"
-                                                       : "application/octet-stream";
+  spec.content_type
+      = g_str_has_suffix (file, ".json") ? "application/json" : "application/octet-stream";
   if (have_fault)
     spec.fault = *fault;
   else
@@ -384,8 +385,7 @@ serve_file (SbRepoServer *srv, SoupServerMessage *msg, const char *file, const S
     }
   if (fd < 0 && !spec.fault.endless)
     {
-      sb_repo_stream_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found\n",
-                                   spec.fault.delay_ms);
+      sb_repo_stream_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found\n", spec.fault.delay_ms);
       return;
     }
   spec.fd = fd;
@@ -393,8 +393,8 @@ serve_file (SbRepoServer *srv, SoupServerMessage *msg, const char *file, const S
   spec.length = spec.total;
   spec.accept_ranges = !spec.fault.ignore_range && !spec.fault.endless;
 
-  const char *range = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                    "Range");
+  const char *range
+      = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Range");
   goffset start = 0, end = 0;
   gboolean satisfiable = TRUE;
   if (spec.accept_ranges && parse_range (range, spec.total, &start, &end, &satisfiable))
@@ -444,9 +444,9 @@ store_manifest (SbRepoServer *srv, GBytes *body, JsonNode *manifest, GError **er
       JsonNode *fp = report != NULL && json_object_has_member (report, "filepath")
                          ? json_object_get_member (report, "filepath")
                          : NULL;
-      g_string_append_printf (line, " %s runs %s;", (const char *) l->data,
+      g_string_append_printf (line, " %s runs %s;", (const char *)l->data,
                               fp != NULL && JSON_NODE_HOLDS_VALUE (fp) ? json_node_get_string (fp)
-                                                                      : "?");
+                                                                       : "?");
     }
   JsonObject *inst = sb_repo_object_member (signed_obj, "installation_report");
   JsonObject *report = sb_repo_object_member (inst, "report");
@@ -489,19 +489,17 @@ handle_manifest (SbRepoServer *srv, SoupServerMessage *msg, guint delay_ms)
   g_autoptr (GHashTable) ecus = NULL;
 
   if (g_bytes_get_size (body) > MANIFEST_MAX_LENGTH)
-    sb_throw (&error, SB_ERROR_ENDLESS_DATA, "manifest larger than %d bytes",
-              MANIFEST_MAX_LENGTH);
+    sb_throw (&error, SB_ERROR_ENDLESS_DATA, "manifest larger than %d bytes", MANIFEST_MAX_LENGTH);
   else if ((ecus = sb_repo_load_ecus (director, &error)) != NULL)
     {
       g_autoptr (JsonNode) parsed = sb_json_parse_bytes (body, &error);
       JsonObject *signed_obj = parsed != NULL && JSON_NODE_HOLDS_OBJECT (parsed)
-                                   ? sb_repo_object_member (json_node_get_object (parsed),
-                                                            "signed")
+                                   ? sb_repo_object_member (json_node_get_object (parsed), "signed")
                                    : NULL;
-      JsonNode *serial_node = signed_obj != NULL
-                                      && json_object_has_member (signed_obj, "primary_ecu_serial")
-                                  ? json_object_get_member (signed_obj, "primary_ecu_serial")
-                                  : NULL;
+      JsonNode *serial_node
+          = signed_obj != NULL && json_object_has_member (signed_obj, "primary_ecu_serial")
+                ? json_object_get_member (signed_obj, "primary_ecu_serial")
+                : NULL;
       const char *serial = serial_node != NULL && JSON_NODE_HOLDS_VALUE (serial_node)
                                    && json_node_get_value_type (serial_node) == G_TYPE_STRING
                                ? json_node_get_string (serial_node)
@@ -516,18 +514,16 @@ handle_manifest (SbRepoServer *srv, SoupServerMessage *msg, guint delay_ms)
                   "primary ECU %s is not registered (switchback-repo register-ecu)", serial);
       else
         {
-          g_autoptr (GHashTable) keys
-              = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                       (GDestroyNotify) json_node_unref);
+          g_autoptr (GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                               (GDestroyNotify)json_node_unref);
           GHashTableIter iter;
           gpointer k, v;
           g_hash_table_iter_init (&iter, ecus);
           while (g_hash_table_iter_next (&iter, &k, &v))
             if (strcmp (k, serial) != 0)
-              g_hash_table_insert (keys, k, json_node_ref (json_object_get_member (v,
-                                                                                   "public_key")));
-          manifest = sb_manifest_verify_with_keys (body, json_object_get_member (reg,
-                                                                                "public_key"),
+              g_hash_table_insert (keys, k,
+                                   json_node_ref (json_object_get_member (v, "public_key")));
+          manifest = sb_manifest_verify_with_keys (body, json_object_get_member (reg, "public_key"),
                                                    keys, &error);
         }
     }
@@ -547,8 +543,7 @@ respond_json (SoupServerMessage *msg, JsonNode *node)
 {
   g_autofree char *text = sb_json_pretty (node);
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, text,
-                                    strlen (text));
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, text, strlen (text));
 }
 
 static void
@@ -569,7 +564,7 @@ handle_control (SbRepoServer *srv, SoupServerMessage *msg, const char *what, GHa
       if (path == NULL || modes == NULL)
         sb_throw (&error, SB_ERROR_INVALID_ARGUMENT, "give path=PATH and mode=MODES");
       else if (sb_fault_table_set (srv->faults, path, modes,
-                                   times != NULL ? (guint) g_ascii_strtoull (times, NULL, 10) : 0,
+                                   times != NULL ? (guint)g_ascii_strtoull (times, NULL, 10) : 0,
                                    &error))
         {
           sb_repo_stream_respond_text (msg, SOUP_STATUS_OK, "ok\n", 0);
@@ -593,8 +588,8 @@ handle_control (SbRepoServer *srv, SoupServerMessage *msg, const char *what, GHa
     {
       if (path != NULL)
         {
-          g_autofree char *n = g_strdup_printf (
-              "%u\n", GPOINTER_TO_UINT (g_hash_table_lookup (srv->hits, path)));
+          g_autofree char *n
+              = g_strdup_printf ("%u\n", GPOINTER_TO_UINT (g_hash_table_lookup (srv->hits, path)));
           sb_repo_stream_respond_text (msg, SOUP_STATUS_OK, n, 0);
           return;
         }
@@ -654,15 +649,15 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *unused_path, GHas
       bad = bad || d == NULL;
       g_ptr_array_add (segs, d != NULL ? d : g_strdup (""));
     }
-  if (segs->len == 1 && *(const char *) segs->pdata[0] == '\0')
+  if (segs->len == 1 && *(const char *)segs->pdata[0] == '\0')
     g_ptr_array_set_size (segs, 0);
   g_ptr_array_add (segs, NULL);
 
-  g_hash_table_replace (srv->hits, g_strdup (path),
-                        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (srv->hits, path))
-                                          + 1));
+  g_hash_table_replace (
+      srv->hits, g_strdup (path),
+      GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (srv->hits, path)) + 1));
   Route r;
-  route (srv, (char **) segs->pdata, &r);
+  route (srv, (char **)segs->pdata, &r);
   if (bad)
     r.kind = ROUTE_NONE;
 

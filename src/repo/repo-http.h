@@ -29,21 +29,22 @@
 
 G_BEGIN_DECLS
 
-typedef struct {
-  const char *dir;      /* the repository, or the Uptane pair */
-  gboolean uptane;      /* DIR is an Uptane pair */
-  gboolean ota_ce;      /* OTA Community Edition layout */
-  gboolean verbose;     /* log each request on stderr */
-  gboolean control;     /* offer /_control/ */
-  char **mounts;        /* "/PREFIX=PATH" extra directories, may be NULL */
+typedef struct
+{
+  const char *dir;  /* the repository, or the Uptane pair */
+  gboolean uptane;  /* DIR is an Uptane pair */
+  gboolean ota_ce;  /* OTA Community Edition layout */
+  gboolean verbose; /* log each request on stderr */
+  gboolean control; /* offer /_control/ */
+  char **mounts;    /* "/PREFIX=PATH" extra directories, may be NULL */
 } SbRepoServerOptions;
 
 typedef struct _SbRepoServer SbRepoServer;
 
 /* Checks the options (the directories exist, mounts are well formed) and prepares the
  * handlers. The fault table starts empty. */
-SbRepoServer *sb_repo_server_new (const SbRepoServerOptions *opts, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+SbRepoServer *sb_repo_server_new (const SbRepoServerOptions *opts,
+                                  GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void sb_repo_server_free (SbRepoServer *srv);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbRepoServer, sb_repo_server_free)
 

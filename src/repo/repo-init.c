@@ -8,7 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   char *key_type;
   gboolean consistent;
   char **expires;
@@ -44,8 +45,7 @@ parse_hashes (const char *list, guint *out, GError **error)
 }
 
 static gboolean
-fill_create_options (const InitOptions *o, SbRepoKind kind, SbRepoCreateOptions *c,
-                     GError **error)
+fill_create_options (const InitOptions *o, SbRepoKind kind, SbRepoCreateOptions *c, GError **error)
 {
   memset (c, 0, sizeof *c);
   c->kind = kind;
@@ -58,8 +58,7 @@ fill_create_options (const InitOptions *o, SbRepoKind kind, SbRepoCreateOptions 
 }
 
 static SbRepo *
-create_and_publish (const char *dir, const SbRepoCreateOptions *c, const char *vin,
-                    GError **error)
+create_and_publish (const char *dir, const SbRepoCreateOptions *c, const char *vin, GError **error)
 {
   g_autoptr (SbRepo) repo = sb_repo_create (dir, c, error);
   if (repo == NULL)
@@ -82,24 +81,30 @@ create_and_publish (const char *dir, const SbRepoCreateOptions *c, const char *v
   return g_steal_pointer (&repo);
 }
 
-#define COMMON_ENTRIES(o)                                                                          \
-  { "key-type", 0, 0, G_OPTION_ARG_STRING, &(o).key_type,                                          \
-    "Type of the keys to create: ed25519 (default), rsa or ecdsa", "TYPE" },                       \
-      { "consistent-snapshot", 0, 0, G_OPTION_ARG_NONE, &(o).consistent,                           \
-        "Publish N.ROLE.json and targets/HASH.NAME (TUF consistent snapshots)", NULL },            \
-      { "expires", 0, 0, G_OPTION_ARG_STRING_ARRAY, &(o).expires,                                  \
-        "Expiry rule of a role, e.g. timestamp=1d, targets=30d, delegated=90d (repeatable)",       \
-        "ROLE=DURATION" },                                                                         \
-  {                                                                                                \
-    "hashes", 0, 0, G_OPTION_ARG_STRING, &(o).hashes,                                              \
-        "Hashes listed for targets (default sha256,sha512)", "sha256,sha512"                       \
-  }
+/* The options init and uptane-init share (GOption copies the entries, not what they point
+ * to). */
+static void
+add_common_entries (GOptionContext *ctx, InitOptions *o)
+{
+  GOptionEntry entries[] = {
+    { "key-type", 0, 0, G_OPTION_ARG_STRING, &o->key_type,
+      "Type of the keys to create: ed25519 (default), rsa or ecdsa", "TYPE" },
+    { "consistent-snapshot", 0, 0, G_OPTION_ARG_NONE, &o->consistent,
+      "Publish N.ROLE.json and targets/HASH.NAME (TUF consistent snapshots)", NULL },
+    { "expires", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->expires,
+      "Expiry rule of a role, e.g. timestamp=1d, targets=30d, delegated=90d (repeatable)",
+      "ROLE=DURATION" },
+    { "hashes", 0, 0, G_OPTION_ARG_STRING, &o->hashes,
+      "Hashes listed for targets (default sha256,sha512)", "sha256,sha512" },
+    { NULL },
+  };
+  g_option_context_add_main_entries (ctx, entries, NULL);
+}
 
 int
 sb_repo_cmd_init (int argc, char **argv)
 {
   InitOptions o = { 0 };
-  GOptionEntry entries[] = { COMMON_ENTRIES (o), { NULL } };
   g_autoptr (GOptionContext) ctx = sb_repo_cli_context (
       "init", "DIR",
       "Creates a TUF repository in DIR (which must not exist or be empty): one key per top-level\n"
@@ -110,7 +115,7 @@ sb_repo_cmd_init (int argc, char **argv)
       "Example:\n"
       "  switchback-repo init repo --key-type ecdsa --consistent-snapshot --expires "
       "timestamp=2h\n");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  add_common_entries (ctx, &o);
   if (!sb_repo_cli_parse (ctx, "init", &argc, &argv))
     {
       init_options_clear (&o);
@@ -138,7 +143,6 @@ sb_repo_cmd_uptane_init (int argc, char **argv)
 {
   InitOptions o = { 0 };
   GOptionEntry entries[] = {
-    COMMON_ENTRIES (o),
     { "vin", 0, 0, G_OPTION_ARG_STRING, &o.vin,
       "Vehicle id the Director's targets carry (custom.vin)", "VIN" },
     { NULL },
@@ -157,6 +161,7 @@ sb_repo_cmd_uptane_init (int argc, char **argv)
       "  switchback-repo uptane-assign uptane --name rootfs-1.img --ecu ECU1 --hardware-id "
       "board-a\n"
       "  switchback-repo publish uptane\n");
+  add_common_entries (ctx, &o);
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!sb_repo_cli_parse (ctx, "uptane-init", &argc, &argv))
     {

@@ -16,8 +16,7 @@ sb_repo_cmd_keygen (int argc, char **argv)
   g_autofree char *type_name = NULL;
   g_autofree char *public_path = NULL;
   GOptionEntry entries[] = {
-    { "type", 0, 0, G_OPTION_ARG_STRING, &type_name, "ed25519 (default), rsa or ecdsa",
-      "TYPE" },
+    { "type", 0, 0, G_OPTION_ARG_STRING, &type_name, "ed25519 (default), rsa or ecdsa", "TYPE" },
     { "public", 0, 0, G_OPTION_ARG_FILENAME, &public_path,
       "Where to write the public TUF key object (default: FILE.pem with .json)", "FILE.json" },
     { NULL },
@@ -42,8 +41,7 @@ sb_repo_cmd_keygen (int argc, char **argv)
   const char *path = argv[1];
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      sb_throw (&error, SB_ERROR_INVALID_ARGUMENT, "%s exists; refusing to overwrite a key",
-                path);
+      sb_throw (&error, SB_ERROR_INVALID_ARGUMENT, "%s exists; refusing to overwrite a key", path);
       return sb_repo_cli_fail ("keygen", error);
     }
   if (public_path == NULL)

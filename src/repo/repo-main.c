@@ -22,20 +22,17 @@ const SbRepoCommand sb_repo_commands[] = {
   { "delegate", "DIR --from ROLE --to NAME", "Delegate paths or hash prefixes to a new role",
     sb_repo_cmd_delegate },
   { "delegate-hashbins", "DIR --from ROLE --bins N",
-    "Delegate every path to N hash-bin roles (path_hash_prefixes)",
-    sb_repo_cmd_delegate_hashbins },
+    "Delegate every path to N hash-bin roles (path_hash_prefixes)", sb_repo_cmd_delegate_hashbins },
   { "delegate-succinct", "DIR --from ROLE --bit-length B --name-prefix P",
     "Delegate every path to 2^B succinct hash bins (TAP 15)", sb_repo_cmd_delegate_succinct },
   { "rotate", "DIR ROLE", "Replace, add or remove the keys of a role", sb_repo_cmd_rotate },
-  { "expire", "DIR ROLE DURATION|DATE", "Set when a role's metadata expires",
-    sb_repo_cmd_expire },
+  { "expire", "DIR ROLE DURATION|DATE", "Set when a role's metadata expires", sb_repo_cmd_expire },
   { "publish", "DIR", "Sign and publish every staged change", sb_repo_cmd_publish },
   { "sign", "DIR [ROLE...]", "Publish new versions of roles even without changes",
     sb_repo_cmd_sign },
   { "resign", "DIR ROLE", "Re-sign hand-edited published metadata as it is (for tests)",
     sb_repo_cmd_resign },
-  { "status", "DIR", "Show roles, versions, expiry, keys and staged changes",
-    sb_repo_cmd_status },
+  { "status", "DIR", "Show roles, versions, expiry, keys and staged changes", sb_repo_cmd_status },
   { "verify", "DIR", "Check the repository as a client would, from 1.root.json on",
     sb_repo_cmd_verify },
   { "keygen", "FILE.pem", "Generate a key pair (e.g. an ECU key)", sb_repo_cmd_keygen },
@@ -73,8 +70,8 @@ sb_repo_cli_parse (GOptionContext *ctx, const char *cmd, int *argc, char ***argv
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, argc, argv, &error))
     {
-      g_printerr ("switchback-repo %s: %s\nTry `switchback-repo %s --help`.\n", cmd,
-                  error->message, cmd);
+      g_printerr ("switchback-repo %s: %s\nTry `switchback-repo %s --help`.\n", cmd, error->message,
+                  cmd);
       return FALSE;
     }
   return TRUE;
@@ -124,7 +121,7 @@ void
 sb_repo_cli_print_published (SbRepo *repo, GPtrArray *published)
 {
   for (guint i = 0; published != NULL && i < published->len; i++)
-    printf ("published %s (%s)\n", (const char *) published->pdata[i], sb_repo_get_dir (repo));
+    printf ("published %s (%s)\n", (const char *)published->pdata[i], sb_repo_get_dir (repo));
   fflush (stdout);
 }
 
@@ -156,15 +153,14 @@ usage (FILE *out)
                 "Commands:\n");
   for (const SbRepoCommand *c = sb_repo_commands; c->name != NULL; c++)
     fprintf (out, "  %-18s %s\n", c->name, c->summary);
-  fprintf (out,
-           "\nEdits are staged; `publish` signs new versions of every changed role, then\n"
-           "snapshot and timestamp, in one step (or pass --publish to an editing command).\n"
-           "`switchback-repo COMMAND --help` describes each command.\n\n"
-           "Quick start:\n"
-           "  switchback-repo init repo\n"
-           "  switchback-repo add-target repo image.bin --publish\n"
-           "  switchback-repo serve repo --port 8080\n\n"
-           "Exit status: 0 done, 1 error, 2 usage, 3 verification failed.\n");
+  fprintf (out, "\nEdits are staged; `publish` signs new versions of every changed role, then\n"
+                "snapshot and timestamp, in one step (or pass --publish to an editing command).\n"
+                "`switchback-repo COMMAND --help` describes each command.\n\n"
+                "Quick start:\n"
+                "  switchback-repo init repo\n"
+                "  switchback-repo add-target repo image.bin --publish\n"
+                "  switchback-repo serve repo --port 8080\n\n"
+                "Exit status: 0 done, 1 error, 2 usage, 3 verification failed.\n");
 }
 
 int
@@ -185,7 +181,7 @@ main (int argc, char **argv)
           for (const SbRepoCommand *c = sb_repo_commands; c->name != NULL; c++)
             if (strcmp (c->name, argv[2]) == 0)
               {
-                char *help_argv[] = { argv[2], (char *) "--help", NULL };
+                char *help_argv[] = { argv[2], (char *)"--help", NULL };
                 return c->func (2, help_argv);
               }
         }

@@ -30,7 +30,7 @@ sb_repo_sign (JsonObject *signed_obj, GPtrArray *signers, GError **error)
     {
       SbSigner *signer = signers->pdata[i];
       const char *keyid = sb_key_get_keyid (sb_signer_get_public (signer));
-      if (!g_hash_table_add (seen, (gpointer) keyid))
+      if (!g_hash_table_add (seen, (gpointer)keyid))
         continue;
       gsize len;
       const guint8 *data = g_bytes_get_data (canonical, &len);
@@ -66,7 +66,7 @@ meta_entry (gint64 version, GBytes *bytes)
 {
   JsonObject *e = json_object_new ();
   json_object_set_int_member (e, "version", version);
-  json_object_set_int_member (e, "length", (gint64) g_bytes_get_size (bytes));
+  json_object_set_int_member (e, "length", (gint64)g_bytes_get_size (bytes));
   JsonObject *hashes = json_object_new ();
   gsize len;
   const void *data = g_bytes_get_data (bytes, &len);
@@ -76,7 +76,8 @@ meta_entry (gint64 version, GBytes *bytes)
   return e;
 }
 
-typedef struct {
+typedef struct
+{
   char *role;
   JsonObject *signed_obj; /* borrowed from the repository's staged copy */
   JsonNode *envelope;
@@ -104,7 +105,7 @@ add_signers (SbRepo *repo, const char *role, JsonObject *entry, const char *whos
   if (found == NULL)
     return FALSE;
   gint64 threshold = sb_repo_entry_threshold (entry);
-  if ((gint64) found->len < threshold)
+  if ((gint64)found->len < threshold)
     return sb_throw (error, SB_ERROR_THRESHOLD,
                      "cannot sign role %s: %s gives it threshold %" G_GINT64_FORMAT
                      ", and %s/keys holds only %u of its private keys",
@@ -117,8 +118,7 @@ add_signers (SbRepo *repo, const char *role, JsonObject *entry, const char *whos
 static gboolean
 sign_pending (SbRepo *repo, Pending *p, GError **error)
 {
-  g_autoptr (GPtrArray) signers
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) sb_signer_unref);
+  g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func ((GDestroyNotify)sb_signer_unref);
   g_autofree char *delegator = sb_repo_find_delegator (repo, p->role, error);
   if (delegator == NULL)
     return FALSE;
@@ -126,8 +126,8 @@ sign_pending (SbRepo *repo, Pending *p, GError **error)
   if (dsigned == NULL)
     return FALSE;
   g_autofree char *whose = g_strdup_printf ("the new %s", delegator);
-  if (!add_signers (repo, p->role, sb_repo_role_entry (dsigned, delegator, p->role), whose,
-                    signers, error))
+  if (!add_signers (repo, p->role, sb_repo_role_entry (dsigned, delegator, p->role), whose, signers,
+                    error))
     return FALSE;
 
   /* TUF §5.3.4: a new root must be signed by a threshold of the previous root's root keys as
@@ -137,8 +137,7 @@ sign_pending (SbRepo *repo, Pending *p, GError **error)
       JsonNode *old = sb_repo_get_published (repo, SB_ROLE_ROOT, error);
       if (old != NULL)
         {
-          JsonObject *old_signed = sb_repo_object_member (json_node_get_object (old),
-                                                                  "signed");
+          JsonObject *old_signed = sb_repo_object_member (json_node_get_object (old), "signed");
           if (!add_signers (repo, p->role,
                             sb_repo_role_entry (old_signed, SB_ROLE_ROOT, SB_ROLE_ROOT),
                             "the published root", signers, error))
@@ -186,10 +185,8 @@ add_rekeyed_children (SbRepo *repo, const char *delegator, GPtrArray *children, 
   if (new_signed == NULL)
     return FALSE;
   JsonNode *old = sb_repo_get_published (repo, delegator, error);
-  JsonObject *old_signed = old != NULL
-                               ? sb_repo_object_member (json_node_get_object (old),
-                                                                "signed")
-                               : NULL;
+  JsonObject *old_signed
+      = old != NULL ? sb_repo_object_member (json_node_get_object (old), "signed") : NULL;
   for (guint i = 0; i < children->len; i++)
     {
       const char *child = children->pdata[i];
@@ -224,8 +221,8 @@ write_metadata (SbRepo *repo, Pending *p, gboolean versioned, GError **error)
 static gboolean
 move_staged_targets (SbRepo *repo, const char *rel, GError **error)
 {
-  g_autofree char *src_dir = g_build_filename (sb_repo_get_dir (repo), "staged", "targets", rel,
-                                               NULL);
+  g_autofree char *src_dir
+      = g_build_filename (sb_repo_get_dir (repo), "staged", "targets", rel, NULL);
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GDir) d = g_dir_open (src_dir, 0, &local_error);
   if (d == NULL)
@@ -303,7 +300,7 @@ remove_dropped_targets (SbRepo *repo, GHashTable *before, GHashTable *after, GEr
   GHashTableIter iter;
   const char *name;
   g_hash_table_iter_init (&iter, before);
-  while (g_hash_table_iter_next (&iter, (gpointer *) &name, NULL))
+  while (g_hash_table_iter_next (&iter, (gpointer *)&name, NULL))
     {
       if (g_hash_table_contains (after, name) || !sb_repo_check_target_name (name, NULL))
         continue;
@@ -321,7 +318,7 @@ publish_roles (SbRepo *repo, GHashTable *set, GPtrArray *targets_roles, GPtrArra
   gint64 now = sb_repo_now ();
   gboolean consistent = sb_repo_get_consistent_snapshot (repo);
   g_autoptr (GHashTable) pending
-      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) pending_free);
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)pending_free);
   g_autoptr (GHashTable) before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) after = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
@@ -330,9 +327,7 @@ publish_roles (SbRepo *repo, GHashTable *set, GPtrArray *targets_roles, GPtrArra
       const char *role = targets_roles->pdata[i];
       JsonNode *old = sb_repo_get_published (repo, role, error);
       if (old != NULL)
-        collect_target_names (sb_repo_object_member (json_node_get_object (old),
-                                                             "signed"),
-                              before);
+        collect_target_names (sb_repo_object_member (json_node_get_object (old), "signed"), before);
       JsonObject *now_signed = sb_repo_get_signed (repo, role, error);
       if (now_signed == NULL)
         return FALSE;
@@ -344,7 +339,7 @@ publish_roles (SbRepo *repo, GHashTable *set, GPtrArray *targets_roles, GPtrArra
   GHashTableIter iter;
   const char *role;
   g_hash_table_iter_init (&iter, set);
-  while (g_hash_table_iter_next (&iter, (gpointer *) &role, NULL))
+  while (g_hash_table_iter_next (&iter, (gpointer *)&role, NULL))
     if (!prepare (repo, role, now, pending, error))
       return FALSE;
 
@@ -414,8 +409,8 @@ publish_roles (SbRepo *repo, GHashTable *set, GPtrArray *targets_roles, GPtrArra
         g_autoptr (GList) names = targets != NULL ? json_object_get_members (targets) : NULL;
         for (GList *l = names; l != NULL; l = l->next)
           if (sb_repo_check_target_name (l->data, NULL)
-              && !link_hashed_target (repo, l->data,
-                                      sb_repo_object_member (targets, l->data), error))
+              && !link_hashed_target (repo, l->data, sb_repo_object_member (targets, l->data),
+                                      error))
             return FALSE;
       }
   for (guint i = 0; i < order->len; i++)
@@ -460,9 +455,9 @@ sb_repo_publish (SbRepo *repo, const char *const *force_roles, GPtrArray **out_p
   if (g_hash_table_contains (set, SB_ROLE_ROOT))
     {
       g_autoptr (GPtrArray) top = g_ptr_array_new ();
-      g_ptr_array_add (top, (gpointer) SB_ROLE_TIMESTAMP);
-      g_ptr_array_add (top, (gpointer) SB_ROLE_SNAPSHOT);
-      g_ptr_array_add (top, (gpointer) SB_ROLE_TARGETS);
+      g_ptr_array_add (top, (gpointer)SB_ROLE_TIMESTAMP);
+      g_ptr_array_add (top, (gpointer)SB_ROLE_SNAPSHOT);
+      g_ptr_array_add (top, (gpointer)SB_ROLE_TARGETS);
       if (!add_rekeyed_children (repo, SB_ROLE_ROOT, top, set, error))
         return FALSE;
     }
@@ -507,10 +502,10 @@ sb_repo_resign (SbRepo *repo, const char *role, const char *const *key_files, GE
       g_prefix_error (error, "%s: ", path);
       return FALSE;
     }
-  JsonObject *signed_obj = JSON_NODE_HOLDS_OBJECT (env)
-                               ? sb_json_get_object (json_node_get_object (env), "signed", path,
-                                                     error)
-                               : NULL;
+  JsonObject *signed_obj
+      = JSON_NODE_HOLDS_OBJECT (env)
+            ? sb_json_get_object (json_node_get_object (env), "signed", path, error)
+            : NULL;
   if (signed_obj == NULL)
     {
       if (error != NULL && *error == NULL)
@@ -518,8 +513,7 @@ sb_repo_resign (SbRepo *repo, const char *role, const char *const *key_files, GE
       return FALSE;
     }
 
-  g_autoptr (GPtrArray) signers
-      = g_ptr_array_new_with_free_func ((GDestroyNotify) sb_signer_unref);
+  g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func ((GDestroyNotify)sb_signer_unref);
   if (key_files != NULL && key_files[0] != NULL)
     {
       for (const char *const *k = key_files; *k != NULL; k++)
@@ -562,9 +556,9 @@ sb_repo_resign (SbRepo *repo, const char *role, const char *const *key_files, GE
 
   JsonNode *v = json_object_get_member (signed_obj, "version");
   gint64 version = v != NULL && sb_json_node_is_int (v) ? json_node_get_int (v) : 0;
-  gboolean versioned = strcmp (role, SB_ROLE_ROOT) == 0
-                       || (sb_repo_get_consistent_snapshot (repo)
-                           && strcmp (role, SB_ROLE_TIMESTAMP) != 0);
+  gboolean versioned
+      = strcmp (role, SB_ROLE_ROOT) == 0
+        || (sb_repo_get_consistent_snapshot (repo) && strcmp (role, SB_ROLE_TIMESTAMP) != 0);
   if (versioned && version > 0)
     {
       g_autofree char *vname = sb_repo_role_file_name (role, version);

@@ -19,8 +19,8 @@ G_BEGIN_DECLS
 /* {"signatures": [{"keyid": K, "sig": HEX}...], "signed": @signed_obj}: one signature per
  * signer (SbSigner) over sb_json_canonical of @signed_obj, the key id being the signer's default
  * key id. @signed_obj is referenced, not copied. */
-JsonNode *sb_repo_sign (JsonObject *signed_obj, GPtrArray *signers, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+JsonNode *sb_repo_sign (JsonObject *signed_obj, GPtrArray *signers,
+                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* The bytes written to metadata/ for @envelope (readable JSON; clients hash the bytes as
  * served, and signatures cover only the canonical form of "signed"). */
@@ -31,8 +31,8 @@ GBytes *sb_repo_encode (JsonNode *envelope);
  * "ROLE vN" for each role written, in writing order; nothing to publish is not an error.
  * SB_ERROR_THRESHOLD when this repository does not hold enough private keys to sign a role;
  * nothing is written then. */
-gboolean sb_repo_publish (SbRepo *repo, const char *const *force_roles,
-                          GPtrArray **out_published, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean sb_repo_publish (SbRepo *repo, const char *const *force_roles, GPtrArray **out_published,
+                          GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Re-signs metadata/ROLE.json as it is on disk, after its "signed" part was edited by hand,
  * without touching anything else (no version bump, no snapshot or timestamp update): a way

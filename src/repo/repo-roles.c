@@ -47,8 +47,7 @@ get_succinct (JsonObject *delegations)
   if (!JSON_NODE_HOLDS_OBJECT (n))
     return NULL;
   g_autoptr (GError) local_error = NULL;
-  return sb_succinct_roles_new_from_json (json_node_get_object (n), "succinct_roles",
-                                          &local_error);
+  return sb_succinct_roles_new_from_json (json_node_get_object (n), "succinct_roles", &local_error);
 }
 
 static const char *
@@ -137,15 +136,14 @@ add_children (JsonObject *signed_obj, GPtrArray *out)
   g_autoptr (SbRole) succinct = get_succinct (delegations);
   if (succinct != NULL)
     {
-      guint64 n = (guint64) 1 << succinct->bit_length;
+      guint64 n = (guint64)1 << succinct->bit_length;
       for (guint64 b = 0; b < n; b++)
-        g_ptr_array_add (out, sb_succinct_bin_name (succinct, (guint32) b));
+        g_ptr_array_add (out, sb_succinct_bin_name (succinct, (guint32)b));
     }
 }
 
 static gboolean
-walk (SbRepo *repo, const char *role, guint depth, GHashTable *seen, GPtrArray *out,
-      GError **error)
+walk (SbRepo *repo, const char *role, guint depth, GHashTable *seen, GPtrArray *out, GError **error)
 {
   if (g_hash_table_contains (seen, role) || depth > MAX_DEPTH)
     return TRUE;
@@ -190,8 +188,8 @@ sb_repo_find_delegator (SbRepo *repo, const char *role, GError **error)
       if (sb_repo_role_entry (signed_obj, roles->pdata[i], role) != NULL)
         return g_strdup (roles->pdata[i]);
     }
-  sb_throw (error, SB_ERROR_NOT_FOUND, "no role of %s delegates to role %s",
-            sb_repo_get_dir (repo), role);
+  sb_throw (error, SB_ERROR_NOT_FOUND, "no role of %s delegates to role %s", sb_repo_get_dir (repo),
+            role);
   return NULL;
 }
 
@@ -216,7 +214,7 @@ sb_repo_entry_threshold (JsonObject *entry)
 GPtrArray *
 sb_repo_entry_signers (SbRepo *repo, JsonObject *entry, GError **error)
 {
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) sb_signer_unref);
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify)sb_signer_unref);
   JsonArray *keyids = entry_keyids (entry);
   for (guint i = 0; keyids != NULL && i < json_array_get_length (keyids); i++)
     {
@@ -243,7 +241,7 @@ keyid_set (JsonObject *entry)
     {
       const char *k = json_array_get_string_element (keyids, i);
       if (k != NULL)
-        g_hash_table_add (set, (gpointer) k);
+        g_hash_table_add (set, (gpointer)k);
     }
   return set;
 }
@@ -338,15 +336,13 @@ entry_delegates_path (JsonObject *entry, const char *target)
   JsonNode *node = json_node_new (JSON_NODE_OBJECT);
   json_node_set_object (node, entry);
   g_autoptr (GError) local_error = NULL;
-  g_autoptr (SbRole) role = sb_delegated_role_new_from_json (node, "delegated role",
-                                                             &local_error);
+  g_autoptr (SbRole) role = sb_delegated_role_new_from_json (node, "delegated role", &local_error);
   json_node_unref (node);
   return role != NULL && sb_role_delegates_path (role, target);
 }
 
 char *
-sb_repo_role_for_target (SbRepo *repo, const char *start_role, const char *target,
-                         GError **error)
+sb_repo_role_for_target (SbRepo *repo, const char *start_role, const char *target, GError **error)
 {
   g_autofree char *role = g_strdup (start_role != NULL ? start_role : SB_ROLE_TARGETS);
   if (!sb_repo_is_targets_role (role))
@@ -404,8 +400,7 @@ sb_repo_role_for_target (SbRepo *repo, const char *start_role, const char *targe
       else
         {
           JsonArray *roles = get_delegated_roles (delegations);
-          for (guint i = 0; roles != NULL && i < json_array_get_length (roles) && next == NULL;
-               i++)
+          for (guint i = 0; roles != NULL && i < json_array_get_length (roles) && next == NULL; i++)
             {
               JsonObject *entry = json_array_get_object_element (roles, i);
               if (entry != NULL && entry_delegates_path (entry, target)

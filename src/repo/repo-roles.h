@@ -20,8 +20,8 @@ gboolean sb_repo_is_targets_role (const char *role);
 /* The role that delegates @role: "root" for the top-level roles, else the first targets role
  * (pre-order from "targets", as a client searches) that delegates it by name or as a bin.
  * SB_ERROR_NOT_FOUND when nothing delegates it. */
-char *sb_repo_find_delegator (SbRepo *repo, const char *role, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+char *sb_repo_find_delegator (SbRepo *repo, const char *role,
+                              GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Every targets role reachable from "targets", in pre-order, each once; the bins of a succinct
  * delegation in bin order. */
@@ -33,13 +33,12 @@ JsonObject *sb_repo_role_entry (JsonObject *delegator_signed, const char *delega
                                 const char *role);
 /* The key dictionary of a delegator: root's "keys", or targets' "delegations"."keys"
  * (created, with an empty "roles" array, when @create). NULL when absent. */
-JsonObject *sb_repo_key_dict (JsonObject *delegator_signed, const char *delegator,
-                              gboolean create);
+JsonObject *sb_repo_key_dict (JsonObject *delegator_signed, const char *delegator, gboolean create);
 
 /* The signers this repository holds for the keyids of @entry (keys/KEYID.pem), in the entry's
  * order; keyids without a private key here are skipped. */
-GPtrArray *sb_repo_entry_signers (SbRepo *repo, JsonObject *entry, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+GPtrArray *sb_repo_entry_signers (SbRepo *repo, JsonObject *entry,
+                                  GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* The threshold of @entry (1 when missing or malformed). */
 gint64 sb_repo_entry_threshold (JsonObject *entry);
 
@@ -61,7 +60,6 @@ char *sb_repo_role_for_target (SbRepo *repo, const char *start_role, const char 
 
 /* Looks @target up in every targets role; returns its description (borrowed) and the role
  * that lists it, or NULL. */
-JsonObject *sb_repo_find_target (SbRepo *repo, const char *target, char **out_role,
-                                 GError **error);
+JsonObject *sb_repo_find_target (SbRepo *repo, const char *target, char **out_role, GError **error);
 
 G_END_DECLS

@@ -74,14 +74,14 @@ remove_keyid (JsonArray *keyids, const char *spec, const char *role, GError **er
       if (found >= 0 && strcmp (k, spec) != 0)
         return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                          "--remove-key %s: more than one key of role %s starts so", spec, role);
-      found = (gint) i;
+      found = (gint)i;
       if (strcmp (k, spec) == 0)
         break;
     }
   if (found < 0)
     return sb_throw (error, SB_ERROR_NOT_FOUND, "--remove-key %s: role %s has no such key", spec,
                      role);
-  json_array_remove_element (keyids, (guint) found);
+  json_array_remove_element (keyids, (guint)found);
   return TRUE;
 }
 
@@ -166,7 +166,7 @@ sb_repo_cmd_rotate (int argc, char **argv)
           sb_repo_entry_add_key (keys, entry, sb_signer_get_public (s));
         }
     }
-  if (new_threshold < 1 || (gint64) json_array_get_length (keyids) < new_threshold)
+  if (new_threshold < 1 || (gint64)json_array_get_length (keyids) < new_threshold)
     {
       sb_throw (&error, SB_ERROR_INVALID_ARGUMENT,
                 "role %s would have %u keys for threshold %" G_GINT64_FORMAT

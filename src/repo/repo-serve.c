@@ -50,8 +50,8 @@ make_server (const char *cert, const char *key, const char *client_ca, GError **
                 local_error->message);
       return NULL;
     }
-  g_autoptr (SoupServer) server = soup_server_new ("server-header", "switchback-repo",
-                                                   "tls-certificate", tls, NULL);
+  g_autoptr (SoupServer) server
+      = soup_server_new ("server-header", "switchback-repo", "tls-certificate", tls, NULL);
   if (client_ca != NULL)
     {
       /* GIO takes only absolute anchor file names. */
@@ -103,8 +103,7 @@ sb_repo_cmd_serve (int argc, char **argv)
     { "mount", 0, 0, G_OPTION_ARG_STRING_ARRAY, &mounts,
       "Also serve DIRECTORY at /PREFIX/ (e.g. /treehub=ostree-repo); repeatable",
       "/PREFIX=DIRECTORY" },
-    { "no-control", 0, 0, G_OPTION_ARG_NONE, &no_control, "Disable the /_control/ endpoint",
-      NULL },
+    { "no-control", 0, 0, G_OPTION_ARG_NONE, &no_control, "Disable the /_control/ endpoint", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log each request on stderr", NULL },
     { NULL },
   };
@@ -166,14 +165,13 @@ sb_repo_cmd_serve (int argc, char **argv)
     return sb_repo_cli_fail ("serve", error);
   sb_repo_server_attach (srv, server);
 
-  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (bind != NULL ? bind
-                                                                               : "127.0.0.1");
+  g_autoptr (GInetAddress) addr
+      = g_inet_address_new_from_string (bind != NULL ? bind : "127.0.0.1");
   if (addr == NULL)
     return sb_repo_cli_usage ("serve", "--bind %s is not an IP address", bind);
-  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, (guint16) port);
+  g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (addr, (guint16)port);
   g_autoptr (GError) listen_error = NULL;
-  if (!soup_server_listen (server, sa, cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0,
-                           &listen_error))
+  if (!soup_server_listen (server, sa, cert != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, &listen_error))
     {
       sb_throw (&error, SB_ERROR_IO, "listening on %s port %d: %s",
                 bind != NULL ? bind : "127.0.0.1", port, listen_error->message);
@@ -181,9 +179,9 @@ sb_repo_cmd_serve (int argc, char **argv)
     }
 
   GSList *uris = soup_server_get_uris (server);
-  guint actual = uris != NULL ? (guint) g_uri_get_port (uris->data) : (guint) port;
+  guint actual = uris != NULL ? (guint)g_uri_get_port (uris->data) : (guint)port;
   g_autofree char *url = uris != NULL ? g_uri_to_string (uris->data) : g_strdup ("?");
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
   if (port_file != NULL)
     {
       g_autofree char *text = g_strdup_printf ("%u\n", actual);

@@ -68,13 +68,13 @@ sb_repo_cmd_sign (int argc, char **argv)
   if (argc < 2)
     return sb_repo_cli_usage ("sign", "expected the repository directory");
   if (argc > 2 && sb_repo_dir_is_uptane (argv[1]))
-    return sb_repo_cli_usage ("sign", "%s is an Uptane pair: name %s/director or %s/image",
-                              argv[1], argv[1], argv[1]);
+    return sb_repo_cli_usage ("sign", "%s is an Uptane pair: name %s/director or %s/image", argv[1],
+                              argv[1], argv[1]);
   g_autoptr (GPtrArray) roles = g_ptr_array_new ();
   for (int i = 2; i < argc; i++)
     g_ptr_array_add (roles, argv[i]);
   g_ptr_array_add (roles, NULL);
-  return publish_dir ("sign", argv[1], (const char *const *) roles->pdata);
+  return publish_dir ("sign", argv[1], (const char *const *)roles->pdata);
 }
 
 int
@@ -104,7 +104,7 @@ sb_repo_cmd_resign (int argc, char **argv)
 
   g_autoptr (GError) error = NULL;
   g_autoptr (SbRepo) repo = sb_repo_cli_open (argv[1], NULL, &error);
-  if (repo == NULL || !sb_repo_resign (repo, argv[2], (const char *const *) keys, &error))
+  if (repo == NULL || !sb_repo_resign (repo, argv[2], (const char *const *)keys, &error))
     return sb_repo_cli_fail ("resign", error);
   printf ("re-signed %s in %s\n", argv[2], sb_repo_get_dir (repo));
   return SB_REPO_EXIT_OK;

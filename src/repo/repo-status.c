@@ -46,9 +46,8 @@ role_status (SbRepo *repo, const char *role, gint64 now, GError **error)
   const char *expires = string_member (psigned, "expires");
   gint64 exp = 0;
   json_object_set_string_member (st, "expires", expires != NULL ? expires : "");
-  json_object_set_boolean_member (st, "expired",
-                                  expires != NULL && sb_metadata_parse_time (expires, &exp, NULL)
-                                      && now >= exp);
+  json_object_set_boolean_member (
+      st, "expired", expires != NULL && sb_metadata_parse_time (expires, &exp, NULL) && now >= exp);
   json_object_set_boolean_member (st, "staged", sb_repo_is_staged (repo, role));
   json_object_set_int_member (st, "threshold", sb_repo_entry_threshold (entry));
   JsonArray *keyids = json_array_new ();
@@ -70,8 +69,8 @@ role_status (SbRepo *repo, const char *role, gint64 now, GError **error)
   json_object_set_array_member (st, "private_keys_held", held);
   JsonObject *targets = sb_repo_object_member (signed_obj, "targets");
   if (sb_repo_is_targets_role (role))
-    json_object_set_int_member (st, "targets", targets != NULL ? json_object_get_size (targets)
-                                                               : 0);
+    json_object_set_int_member (st, "targets",
+                                targets != NULL ? json_object_get_size (targets) : 0);
   return st;
 }
 

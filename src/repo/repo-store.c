@@ -16,24 +16,26 @@
 /* Metadata this tool wrote itself; the cap only guards against reading a wrong file whole. */
 #define METADATA_MAX_LENGTH (512 * 1024 * 1024)
 
-typedef struct {
+typedef struct
+{
   char *name;
   gboolean loaded;
-  JsonNode *published;       /* the envelope, or NULL */
-  GBytes *published_bytes;   /* its bytes, or NULL */
-  JsonNode *staged;          /* an object node: the staged signed part, or NULL */
-  gboolean staged_dirty;     /* staged differs from staged/ROLE.json on disk */
-  gboolean published_now;    /* published by this SbRepo: its staging file goes */
+  JsonNode *published;     /* the envelope, or NULL */
+  GBytes *published_bytes; /* its bytes, or NULL */
+  JsonNode *staged;        /* an object node: the staged signed part, or NULL */
+  gboolean staged_dirty;   /* staged differs from staged/ROLE.json on disk */
+  gboolean published_now;  /* published by this SbRepo: its staging file goes */
 } RoleState;
 
-struct _SbRepo {
+struct _SbRepo
+{
   char *dir;
   SbRepoKind kind;
   SbKeyType key_type;
   guint target_hashes;
   JsonObject *expires; /* role -> rule */
   gboolean config_dirty;
-  GHashTable *roles;   /* name -> RoleState */
+  GHashTable *roles; /* name -> RoleState */
 };
 
 static void
@@ -64,7 +66,7 @@ repo_new (const char *dir)
   repo->dir = g_canonicalize_filename (dir, NULL);
   repo->expires = json_object_new ();
   repo->roles
-      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) role_state_free);
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)role_state_free);
   repo->target_hashes = SB_HASH_SHA256 | SB_HASH_SHA512;
   return repo;
 }
@@ -208,15 +210,14 @@ sb_repo_parse_expiry (const char *rule, gint64 now, gint64 *out, GError **error)
                            "expiry \"%s\": unknown unit '%c' (use s, m, h, d, w or y)", rule,
                            end[0]);
         }
-      if (n > (guint64) (G_MAXINT32) || now + (gint64) n * unit > 253402300799)
-        return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "expiry \"%s\" is too far away",
-                         rule);
-      *out = now + (gint64) n * unit;
+      if (n > (guint64)(G_MAXINT32) || now + (gint64)n * unit > 253402300799)
+        return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "expiry \"%s\" is too far away", rule);
+      *out = now + (gint64)n * unit;
       return TRUE;
     }
 
-  g_autofree char *full = strlen (rule) == 10 ? g_strconcat (rule, "T00:00:00Z", NULL)
-                                              : g_strdup (rule);
+  g_autofree char *full
+      = strlen (rule) == 10 ? g_strconcat (rule, "T00:00:00Z", NULL) : g_strdup (rule);
   g_autoptr (GError) local_error = NULL;
   if (!sb_metadata_parse_time (full, out, &local_error))
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
@@ -327,8 +328,8 @@ load_config (SbRepo *repo, GError **error)
   JsonObject *obj = json_node_get_object (node);
   const char *kind = sb_json_get_string (obj, "kind", path, error);
   const char *key_type = kind != NULL ? sb_json_get_string (obj, "key_type", path, error) : NULL;
-  JsonArray *hashes = key_type != NULL ? sb_json_get_array (obj, "target_hashes", path, error)
-                                       : NULL;
+  JsonArray *hashes
+      = key_type != NULL ? sb_json_get_array (obj, "target_hashes", path, error) : NULL;
   JsonObject *expires = hashes != NULL ? sb_json_get_object (obj, "expires", path, error) : NULL;
   if (expires == NULL)
     return FALSE;
@@ -365,7 +366,7 @@ load_config (SbRepo *repo, GError **error)
       JsonNode *r = json_object_get_member (expires, l->data);
       if (!JSON_NODE_HOLDS_VALUE (r) || json_node_get_value_type (r) != G_TYPE_STRING)
         return sb_throw (error, SB_ERROR_PARSE, "%s: expires.%s is not a string", path,
-                         (const char *) l->data);
+                         (const char *)l->data);
       json_object_set_string_member (repo->expires, l->data, json_node_get_string (r));
     }
   return TRUE;
@@ -500,8 +501,7 @@ sb_repo_get_published_version (SbRepo *repo, const char *role)
   RoleState *rs = get_role_state (repo, role, &local_error);
   if (rs == NULL || rs->published == NULL)
     return 0;
-  JsonObject *signed_obj
-      = sb_repo_object_member (json_node_get_object (rs->published), "signed");
+  JsonObject *signed_obj = sb_repo_object_member (json_node_get_object (rs->published), "signed");
   JsonNode *v = json_object_get_member (signed_obj, "version");
   return v != NULL && sb_json_node_is_int (v) ? json_node_get_int (v) : 0;
 }
@@ -605,7 +605,7 @@ sb_repo_is_staged (SbRepo *repo, const char *role)
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  return strcmp (*(const char *const *)a, *(const char *const *)b);
 }
 
 GPtrArray *
@@ -622,12 +622,12 @@ sb_repo_list_staged (SbRepo *repo)
       g_autofree char *enc = g_strndup (entry, strlen (entry) - strlen (".json"));
       g_autofree char *role = g_uri_unescape_string (enc, NULL);
       if (role != NULL && g_hash_table_lookup (repo->roles, role) == NULL)
-        (void) sb_repo_has_role (repo, role);
+        (void)sb_repo_has_role (repo, role);
     }
   GHashTableIter iter;
   RoleState *rs;
   g_hash_table_iter_init (&iter, repo->roles);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rs))
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&rs))
     if (rs->staged != NULL)
       g_ptr_array_add (out, g_strdup (rs->name));
   g_ptr_array_sort (out, compare_names);
@@ -646,7 +646,7 @@ sb_repo_save (SbRepo *repo, GError **error)
   GHashTableIter iter;
   RoleState *rs;
   g_hash_table_iter_init (&iter, repo->roles);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rs))
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&rs))
     if (rs->staged != NULL && rs->staged_dirty)
       g_ptr_array_add (names, rs->name);
   g_ptr_array_sort (names, compare_names);
@@ -683,7 +683,7 @@ sb_repo_clear_published_staging (SbRepo *repo, GError **error)
   GHashTableIter iter;
   RoleState *rs;
   g_hash_table_iter_init (&iter, repo->roles);
-  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rs))
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&rs))
     {
       if (!rs->published_now)
         continue;
@@ -863,9 +863,9 @@ sb_repo_check_target_name (const char *name, GError **error)
   if (!g_utf8_validate (name, -1, NULL))
     return sb_throw (error, SB_ERROR_UNSAFE_PATH, "target name is not UTF-8");
   for (const char *p = name; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 || *p == 0x7f)
-      return sb_throw (error, SB_ERROR_UNSAFE_PATH,
-                       "target name \"%s\" holds a control character", name);
+    if ((guchar)*p < 0x20 || *p == 0x7f)
+      return sb_throw (error, SB_ERROR_UNSAFE_PATH, "target name \"%s\" holds a control character",
+                       name);
   g_auto (GStrv) segments = g_strsplit (name, "/", -1);
   for (char **s = segments; *s != NULL; s++)
     if (**s == '\0' || strcmp (*s, ".") == 0 || strcmp (*s, "..") == 0)
@@ -878,7 +878,7 @@ static JsonObject *
 file_info_from_hasher (SbHasher *hasher, guint algos, guint64 length)
 {
   JsonObject *info = json_object_new ();
-  json_object_set_int_member (info, "length", (gint64) length);
+  json_object_set_int_member (info, "length", (gint64)length);
   JsonObject *hashes = json_object_new ();
   if (algos & SB_HASH_SHA256)
     json_object_set_string_member (hashes, "sha256", sb_hasher_get_hex (hasher, SB_HASH_SHA256));
@@ -913,8 +913,8 @@ sb_repo_file_info (const char *path, guint algos, GError **error)
         }
       if (n == 0)
         break;
-      sb_hasher_update (hasher, buf, (gsize) n);
-      total += (guint64) n;
+      sb_hasher_update (hasher, buf, (gsize)n);
+      total += (guint64)n;
     }
   close (fd);
   return file_info_from_hasher (hasher, algos, total);
@@ -932,24 +932,22 @@ sb_repo_stage_target_file (SbRepo *repo, const char *name, const char *src, GErr
   if (mapped == NULL)
     {
       sb_throw (error,
-                g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                    ? SB_ERROR_NOT_FOUND
-                    : SB_ERROR_IO,
+                g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? SB_ERROR_NOT_FOUND
+                                                                                : SB_ERROR_IO,
                 "%s", local_error->message);
       return NULL;
     }
-  const guint8 *data = (const guint8 *) g_mapped_file_get_contents (mapped);
+  const guint8 *data = (const guint8 *)g_mapped_file_get_contents (mapped);
   gsize len = g_mapped_file_get_length (mapped);
   if (data == NULL)
-    data = (const guint8 *) "";
+    data = (const guint8 *)"";
 
   g_autoptr (SbHasher) hasher = sb_hasher_new (repo->target_hashes);
   sb_hasher_update (hasher, data, len);
 
   g_autofree char *dest = g_build_filename (repo->dir, "staged", "targets", name, NULL);
   g_autofree char *parent = g_path_get_dirname (dest);
-  if (!sb_durable_mkdir_p (parent, 0755, error)
-      || !sb_durable_write (dest, data, len, 0644, error))
+  if (!sb_durable_mkdir_p (parent, 0755, error) || !sb_durable_write (dest, data, len, 0644, error))
     return NULL;
   return file_info_from_hasher (hasher, repo->target_hashes, len);
 }

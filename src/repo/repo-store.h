@@ -33,18 +33,20 @@ G_BEGIN_DECLS
 #define SB_REPO_SPEC_VERSION "1.0.31"
 #define SB_REPO_CONFIG_NAME "repo.json"
 
-typedef enum {
+typedef enum
+{
   SB_REPO_KIND_TUF,      /* a plain TUF repository */
   SB_REPO_KIND_DIRECTOR, /* an Uptane Director repository (per-vehicle targets, no delegations) */
   SB_REPO_KIND_IMAGE,    /* an Uptane Image repository */
 } SbRepoKind;
 
-typedef struct {
+typedef struct
+{
   SbKeyType key_type;           /* type of every key created without an explicit type */
   gboolean consistent_snapshot; /* root's consistent_snapshot */
   SbRepoKind kind;
-  guint target_hashes;          /* SbHashAlgo bits listed for targets; 0 means sha256+sha512 */
-  char **expiry_rules;          /* "ROLE=RULE" (see sb_repo_set_expiry_rule), may be NULL */
+  guint target_hashes; /* SbHashAlgo bits listed for targets; 0 means sha256+sha512 */
+  char **expiry_rules; /* "ROLE=RULE" (see sb_repo_set_expiry_rule), may be NULL */
 } SbRepoCreateOptions;
 
 typedef struct _SbRepo SbRepo;
@@ -52,8 +54,8 @@ typedef struct _SbRepo SbRepo;
 /* Creates the directories of a new repository at @dir (which must not exist or be empty), one
  * key per top-level role, and version 1 of root, targets, snapshot and timestamp, staged: the
  * caller publishes them. */
-SbRepo *sb_repo_create (const char *dir, const SbRepoCreateOptions *opts, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+SbRepo *sb_repo_create (const char *dir, const SbRepoCreateOptions *opts,
+                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Opens the repository at @dir. A directory without repo.json is SB_ERROR_NOT_FOUND, naming
  * it; an unreadable or malformed repo.json is SB_ERROR_PARSE. */
 SbRepo *sb_repo_open (const char *dir, GError **error) G_GNUC_WARN_UNUSED_RESULT;
@@ -72,8 +74,8 @@ guint sb_repo_get_target_hashes (SbRepo *repo);
 /* Root's consistent_snapshot, staged view. */
 gboolean sb_repo_get_consistent_snapshot (SbRepo *repo);
 /* "ed25519", "rsa", "ecdsa" <-> SbKeyType; unknown names are SB_ERROR_INVALID_ARGUMENT. */
-gboolean sb_repo_parse_key_type (const char *name, SbKeyType *out, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean sb_repo_parse_key_type (const char *name, SbKeyType *out,
+                                 GError **error) G_GNUC_WARN_UNUSED_RESULT;
 const char *sb_repo_key_type_name (SbKeyType type);
 
 /* Paths inside the repository (new strings). */
@@ -93,8 +95,8 @@ gboolean sb_repo_set_expiry_rule (SbRepo *repo, const char *role, const char *ru
 gboolean sb_repo_compute_expires (SbRepo *repo, const char *role, gint64 now, gint64 *out,
                                   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Parses @rule as above; a duration yields @now + duration. */
-gboolean sb_repo_parse_expiry (const char *rule, gint64 now, gint64 *out, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean sb_repo_parse_expiry (const char *rule, gint64 now, gint64 *out,
+                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Roles. The "staged view" of a role is its staged signed part when it has changes not yet
  * published, else its published one. */
@@ -128,17 +130,15 @@ gboolean sb_repo_save (SbRepo *repo, GError **error) G_GNUC_WARN_UNUSED_RESULT;
  * (the caller wrote the files). */
 void sb_repo_mark_published (SbRepo *repo, const char *role, JsonNode *envelope, GBytes *bytes);
 /* Deletes the staged copies of the roles that sb_repo_mark_published recorded, durably. */
-gboolean sb_repo_clear_published_staging (SbRepo *repo, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+gboolean sb_repo_clear_published_staging (SbRepo *repo, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Keys. */
 
 /* Generates a key of @type, saves it as keys/KEYID.pem (0600) and returns it. */
-SbSigner *sb_repo_new_key (SbRepo *repo, SbKeyType type, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+SbSigner *sb_repo_new_key (SbRepo *repo, SbKeyType type, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Loads keys/KEYID.pem; SB_ERROR_NOT_FOUND when this repository does not hold it. */
-SbSigner *sb_repo_load_key (SbRepo *repo, const char *keyid, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+SbSigner *sb_repo_load_key (SbRepo *repo, const char *keyid,
+                            GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Target names and files. */
 
@@ -151,8 +151,8 @@ gboolean sb_repo_check_target_name (const char *name, GError **error) G_GNUC_WAR
 JsonObject *sb_repo_stage_target_file (SbRepo *repo, const char *name, const char *src,
                                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Computes the file info of the file at @path with the hash algorithms @algos. */
-JsonObject *sb_repo_file_info (const char *path, guint algos, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+JsonObject *sb_repo_file_info (const char *path, guint algos,
+                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* The member @name of @obj when it is an object, else NULL (json-glib's accessors warn on a
  * missing member). */

@@ -10,15 +10,16 @@
 /* Throttled bodies go out in ten steps a second. */
 #define THROTTLE_STEPS_PER_SEC 10
 
-typedef struct {
+typedef struct
+{
   SoupServerMessage *msg;
   SbRepoStreamSpec spec;
-  goffset pos;         /* next file byte to read */
-  goffset remaining;   /* file bytes still to send */
-  goffset sent;        /* body bytes handed to libsoup */
-  goffset corrupt_at;  /* body offset of the flipped byte, -1: none */
+  goffset pos;        /* next file byte to read */
+  goffset remaining;  /* file bytes still to send */
+  goffset sent;       /* body bytes handed to libsoup */
+  goffset corrupt_at; /* body offset of the flipped byte, -1: none */
   gsize chunk;
-  guint interval_ms;   /* pause between chunks (throttle), 0: none */
+  guint interval_ms; /* pause between chunks (throttle), 0: none */
   guint timer;
   gulong wrote_id, finished_id;
   gboolean started;
@@ -61,17 +62,17 @@ append_next (Stream *st)
 
   if (st->remaining > 0)
     {
-      gsize want = (gsize) MIN ((goffset) st->chunk, st->remaining);
+      gsize want = (gsize)MIN ((goffset)st->chunk, st->remaining);
       guint8 *buf = g_malloc (want);
       gsize got = 0;
       while (got < want)
         {
-          ssize_t n = pread (st->spec.fd, buf + got, want - got, st->pos + (goffset) got);
+          ssize_t n = pread (st->spec.fd, buf + got, want - got, st->pos + (goffset)got);
           if (n < 0 && errno == EINTR)
             continue;
           if (n <= 0)
             break;
-          got += (gsize) n;
+          got += (gsize)n;
         }
       if (got == 0)
         {
@@ -83,9 +84,9 @@ append_next (Stream *st)
           soup_message_body_complete (body);
           return;
         }
-      st->pos += (goffset) got;
-      st->remaining -= (goffset) got;
-      if (st->corrupt_at >= st->sent && st->corrupt_at < st->sent + (goffset) got)
+      st->pos += (goffset)got;
+      st->remaining -= (goffset)got;
+      if (st->corrupt_at >= st->sent && st->corrupt_at < st->sent + (goffset)got)
         buf[st->corrupt_at - st->sent] ^= 0xff;
       bytes = g_bytes_new_take (buf, got);
     }
@@ -96,7 +97,7 @@ append_next (Stream *st)
       soup_message_body_complete (body);
       return;
     }
-  st->sent += (goffset) g_bytes_get_size (bytes);
+  st->sent += (goffset)g_bytes_get_size (bytes);
   soup_message_body_append_bytes (body, bytes);
   g_bytes_unref (bytes);
 }
@@ -156,7 +157,8 @@ on_delay_timer (gpointer data)
 
 /* drop-connection-after: libsoup never sends less than it declared, so the connection is
  * taken from it and the answer written by hand, then cut. */
-typedef struct {
+typedef struct
+{
   GIOStream *io;
   GBytes *data;
   guint delay_ms;
@@ -166,7 +168,7 @@ static void
 dropper_closed (GObject *source, GAsyncResult *res, gpointer data)
 {
   Dropper *d = data;
-  (void) g_io_stream_close_finish (G_IO_STREAM (source), res, NULL);
+  (void)g_io_stream_close_finish (G_IO_STREAM (source), res, NULL);
   g_object_unref (d->io);
   g_bytes_unref (d->data);
   g_free (d);
@@ -176,7 +178,7 @@ static void
 dropper_written (GObject *source, GAsyncResult *res, gpointer data)
 {
   Dropper *d = data;
-  (void) g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, NULL, NULL);
+  (void)g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, NULL, NULL);
   g_io_stream_close_async (d->io, G_PRIORITY_DEFAULT, NULL, dropper_closed, d);
 }
 
@@ -199,7 +201,8 @@ respond_dropped (SoupServerMessage *msg, const SbRepoStreamSpec *spec, guint sta
   g_string_append_printf (out, "Content-Type: %s\r\n", spec->content_type);
   g_string_append_printf (out, "Content-Length: %" G_GOFFSET_FORMAT "\r\n", spec->length);
   if (spec->partial)
-    g_string_append_printf (out, "Content-Range: bytes %" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT
+    g_string_append_printf (out,
+                            "Content-Range: bytes %" G_GOFFSET_FORMAT "-%" G_GOFFSET_FORMAT
                             "/%" G_GOFFSET_FORMAT "\r\n",
                             spec->offset, spec->offset + spec->length - 1, spec->total);
   g_string_append (out, "Connection: close\r\n\r\n");
@@ -207,17 +210,17 @@ respond_dropped (SoupServerMessage *msg, const SbRepoStreamSpec *spec, guint sta
   if (!spec->head && n > 0 && spec->fd >= 0)
     {
       gsize start = out->len;
-      g_string_set_size (out, start + (gsize) n);
+      g_string_set_size (out, start + (gsize)n);
       gsize got = 0;
-      while (got < (gsize) n)
+      while (got < (gsize)n)
         {
-          ssize_t r = pread (spec->fd, out->str + start + got, (gsize) n - got,
-                             spec->offset + (goffset) got);
+          ssize_t r = pread (spec->fd, out->str + start + got, (gsize)n - got,
+                             spec->offset + (goffset)got);
           if (r < 0 && errno == EINTR)
             continue;
           if (r <= 0)
             break;
-          got += (gsize) r;
+          got += (gsize)r;
         }
       g_string_set_size (out, start + got);
     }
@@ -231,7 +234,7 @@ respond_dropped (SoupServerMessage *msg, const SbRepoStreamSpec *spec, guint sta
   if (spec->fault.delay_ms > 0)
     g_timeout_add (spec->fault.delay_ms, dropper_start, d);
   else
-    (void) dropper_start (d);
+    (void)dropper_start (d);
 }
 
 void
@@ -256,8 +259,8 @@ sb_repo_stream_respond (SoupServerMessage *msg, const SbRepoStreamSpec *spec)
   if (spec->fault.throttle_bps > 0)
     {
       guint64 step = MAX (spec->fault.throttle_bps / THROTTLE_STEPS_PER_SEC, 1);
-      st->chunk = (gsize) MIN (step, (guint64) SB_REPO_STREAM_CHUNK);
-      st->interval_ms = (guint) MAX ((guint64) st->chunk * 1000 / spec->fault.throttle_bps, 1);
+      st->chunk = (gsize)MIN (step, (guint64)SB_REPO_STREAM_CHUNK);
+      st->interval_ms = (guint)MAX ((guint64)st->chunk * 1000 / spec->fault.throttle_bps, 1);
     }
 
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
@@ -271,9 +274,8 @@ sb_repo_stream_respond (SoupServerMessage *msg, const SbRepoStreamSpec *spec)
     {
       soup_message_headers_set_content_length (headers, st->remaining);
       if (spec->partial)
-        soup_message_headers_set_content_range (headers, spec->offset,
-                                                spec->offset + MAX (st->remaining, 1) - 1,
-                                                spec->total);
+        soup_message_headers_set_content_range (
+            headers, spec->offset, spec->offset + MAX (st->remaining, 1) - 1, spec->total);
     }
   st->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_finished), st);
 
@@ -286,7 +288,8 @@ sb_repo_stream_respond (SoupServerMessage *msg, const SbRepoStreamSpec *spec)
     begin_body (st);
 }
 
-typedef struct {
+typedef struct
+{
   SoupServerMessage *msg;
   gulong finished_id;
   guint timer;
@@ -318,8 +321,7 @@ on_text_finished (SoupServerMessage *msg, gpointer data)
 }
 
 void
-sb_repo_stream_respond_text (SoupServerMessage *msg, guint status, const char *text,
-                             guint delay_ms)
+sb_repo_stream_respond_text (SoupServerMessage *msg, guint status, const char *text, guint delay_ms)
 {
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, text,

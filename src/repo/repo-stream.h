@@ -16,14 +16,15 @@ G_BEGIN_DECLS
 
 #define SB_REPO_STREAM_CHUNK (512 * 1024)
 
-typedef struct {
-  int fd;                   /* taken (closed when done); -1: no file (endless only) */
-  goffset offset;           /* first byte to send */
-  goffset length;           /* bytes to send from @offset */
-  goffset total;            /* the file's size (for Content-Range) */
-  gboolean partial;         /* answer 206 with Content-Range (a Range request) */
-  gboolean accept_ranges;   /* say "Accept-Ranges: bytes" */
-  gboolean head;            /* HEAD: headers only */
+typedef struct
+{
+  int fd;                 /* taken (closed when done); -1: no file (endless only) */
+  goffset offset;         /* first byte to send */
+  goffset length;         /* bytes to send from @offset */
+  goffset total;          /* the file's size (for Content-Range) */
+  gboolean partial;       /* answer 206 with Content-Range (a Range request) */
+  gboolean accept_ranges; /* say "Accept-Ranges: bytes" */
+  gboolean head;          /* HEAD: headers only */
   const char *content_type;
   SbFault fault;
 } SbRepoStreamSpec;

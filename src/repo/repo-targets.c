@@ -14,7 +14,7 @@
 JsonObject *
 sb_repo_parse_custom (const char *text, GError **error)
 {
-  g_autoptr (JsonNode) node = sb_json_parse ((const guint8 *) text, strlen (text), error);
+  g_autoptr (JsonNode) node = sb_json_parse ((const guint8 *)text, strlen (text), error);
   if (node == NULL)
     {
       g_prefix_error (error, "--custom: ");
@@ -61,7 +61,7 @@ sb_repo_add_target (SbRepo *repo, const char *file, const char *name, const char
             return FALSE;
           json_object_remove_member (sb_repo_object_member (edit, "targets"), name);
           g_printerr ("note: target %s moved from role %s to role %s\n", name,
-                      (const char *) roles->pdata[i], dest_role);
+                      (const char *)roles->pdata[i], dest_role);
         }
     }
 
@@ -72,8 +72,7 @@ sb_repo_add_target (SbRepo *repo, const char *file, const char *name, const char
     json_object_set_object_member (info, "custom", json_object_ref (custom));
   if (!json_object_has_member (signed_obj, "targets"))
     json_object_set_object_member (signed_obj, "targets", json_object_new ());
-  json_object_set_object_member (sb_repo_object_member (signed_obj, "targets"), name,
-                                 info);
+  json_object_set_object_member (sb_repo_object_member (signed_obj, "targets"), name, info);
   if (out_role != NULL)
     *out_role = g_steal_pointer (&dest_role);
   return TRUE;
@@ -182,7 +181,7 @@ sb_repo_cmd_remove_target (int argc, char **argv)
       if (edit == NULL)
         return sb_repo_cli_fail ("remove-target", error);
       json_object_remove_member (sb_repo_object_member (edit, "targets"), name);
-      printf ("removed target %s from role %s\n", name, (const char *) roles->pdata[i]);
+      printf ("removed target %s from role %s\n", name, (const char *)roles->pdata[i]);
       removed++;
     }
   if (removed == 0)

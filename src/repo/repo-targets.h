@@ -16,7 +16,7 @@ JsonObject *sb_repo_parse_custom (const char *text, GError **error) G_GNUC_WARN_
  * NULL in the role sb_repo_role_for_target picks; a listing of @name in any other role is
  * dropped, so exactly one role lists it. *out_role (may be NULL) receives the role. */
 gboolean sb_repo_add_target (SbRepo *repo, const char *file, const char *name, const char *role,
-                             JsonObject *custom, char **out_role, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+                             JsonObject *custom, char **out_role,
+                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -100,8 +100,8 @@ sb_repo_cmd_uptane_add_image (int argc, char **argv)
   g_autoptr (SbRepo) repo = open_part (argv[1], "image", &error);
   if (repo == NULL)
     return sb_repo_cli_fail (cmd, error);
-  g_autoptr (JsonObject) custom = custom_text != NULL ? sb_repo_parse_custom (custom_text, &error)
-                                                      : json_object_new ();
+  g_autoptr (JsonObject) custom
+      = custom_text != NULL ? sb_repo_parse_custom (custom_text, &error) : json_object_new ();
   if (custom == NULL)
     return sb_repo_cli_fail (cmd, error);
   JsonArray *hw = json_array_new ();
@@ -175,8 +175,8 @@ unassign_ecu (JsonObject *targets, const char *serial, const char *except)
       if (strcmp (l->data, except) == 0)
         continue;
       JsonObject *info = sb_repo_object_member (targets, l->data);
-      JsonObject *ecus = sb_repo_object_member (sb_repo_object_member (info, "custom"),
-                                                "ecuIdentifiers");
+      JsonObject *ecus
+          = sb_repo_object_member (sb_repo_object_member (info, "custom"), "ecuIdentifiers");
       if (ecus == NULL || !json_object_has_member (ecus, serial))
         continue;
       json_object_remove_member (ecus, serial);
@@ -199,10 +199,10 @@ sb_repo_cmd_uptane_assign (int argc, char **argv)
       "Hardware id of the ECU (default: as registered with register-ecu)", "HW" },
     { "correlation-id", 0, 0, G_OPTION_ARG_STRING, &correlation,
       "signed.custom.correlationId (default: a new UUID)", "ID" },
-    { "vin", 0, 0, G_OPTION_ARG_STRING, &vin,
-      "signed.custom.vin (default: keep the current one)", "VIN" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format,
-      "custom.targetFormat (default: the image's)", "FORMAT" },
+    { "vin", 0, 0, G_OPTION_ARG_STRING, &vin, "signed.custom.vin (default: keep the current one)",
+      "VIN" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format, "custom.targetFormat (default: the image's)",
+      "FORMAT" },
     { "uri", 0, 0, G_OPTION_ARG_STRING, &uri, "custom.uri", "URI" },
     { "release-counter", 0, 0, G_OPTION_ARG_INT64, &counter,
       "custom.releaseCounter (default: the image's; set it to test a mismatch)", "N" },
@@ -260,8 +260,9 @@ sb_repo_cmd_uptane_assign (int argc, char **argv)
         return sb_repo_cli_fail (cmd, error);
       hwid = g_strdup (string_member (g_hash_table_lookup (ecus, serial), "hardware_id"));
       if (hwid == NULL)
-        return sb_repo_cli_usage (cmd, "--hardware-id is required: ECU %s is not registered "
-                                       "with a hardware id",
+        return sb_repo_cli_usage (cmd,
+                                  "--hardware-id is required: ECU %s is not registered "
+                                  "with a hardware id",
                                   serial);
     }
   JsonArray *hwids = image_custom != NULL && json_object_has_member (image_custom, "hardwareIds")
@@ -289,9 +290,8 @@ sb_repo_cmd_uptane_assign (int argc, char **argv)
       info = json_object_new ();
       json_object_set_object_member (targets, name, info);
     }
-  json_object_set_int_member (info, "length",
-                              length >= 0 ? length
-                                          : json_object_get_int_member (image_info, "length"));
+  json_object_set_int_member (
+      info, "length", length >= 0 ? length : json_object_get_int_member (image_info, "length"));
   if (sha256 != NULL)
     {
       JsonObject *hashes = json_object_new ();
@@ -324,9 +324,9 @@ sb_repo_cmd_uptane_assign (int argc, char **argv)
   if (counter >= 0)
     json_object_set_int_member (custom, "releaseCounter", counter);
   else if (image_custom != NULL && json_object_has_member (image_custom, "releaseCounter"))
-    json_object_set_member (custom, "releaseCounter",
-                            json_node_copy (json_object_get_member (image_custom,
-                                                                    "releaseCounter")));
+    json_object_set_member (
+        custom, "releaseCounter",
+        json_node_copy (json_object_get_member (image_custom, "releaseCounter")));
   else
     json_object_remove_member (custom, "releaseCounter");
 
@@ -390,8 +390,8 @@ sb_repo_cmd_uptane_clear (int argc, char **argv)
 GHashTable *
 sb_repo_load_ecus (const char *director_dir, GError **error)
 {
-  g_autoptr (GHashTable) ecus = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                                       (GDestroyNotify) json_object_unref);
+  g_autoptr (GHashTable) ecus
+      = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_object_unref);
   g_autofree char *dir = g_build_filename (director_dir, SB_REPO_ECUS_DIR, NULL);
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *entry;
@@ -404,15 +404,13 @@ sb_repo_load_ecus (const char *director_dir, GError **error)
       if (bytes == NULL)
         return NULL;
       g_autoptr (JsonNode) node = sb_json_parse_bytes (bytes, error);
-      JsonObject *obj = node != NULL && JSON_NODE_HOLDS_OBJECT (node)
-                            ? json_node_get_object (node)
-                            : NULL;
+      JsonObject *obj
+          = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
       const char *serial = string_member (obj, "ecu_serial");
       if (serial == NULL || sb_repo_object_member (obj, "public_key") == NULL)
         {
           if (error != NULL && *error == NULL)
-            sb_throw (error, SB_ERROR_PARSE,
-                      "not an ECU registration (ecu_serial, public_key)");
+            sb_throw (error, SB_ERROR_PARSE, "not an ECU registration (ecu_serial, public_key)");
           g_prefix_error (error, "%s: ", path);
           return NULL;
         }

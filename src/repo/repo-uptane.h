@@ -16,7 +16,6 @@ G_BEGIN_DECLS
 /* The registered ECUs of the Director repository @director_dir: serial -> the registration
  * object above (new table; values are JsonObject references). An absent ecus/ directory is an
  * empty registry; a malformed file is SB_ERROR_PARSE naming it. */
-GHashTable *sb_repo_load_ecus (const char *director_dir, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+GHashTable *sb_repo_load_ecus (const char *director_dir, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

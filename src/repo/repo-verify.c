@@ -24,7 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-typedef struct {
+typedef struct
+{
   guint roots;
   guint delegated;
   guint targets;
@@ -54,10 +55,9 @@ load_targets_role (const char *dir, SbTrustedSet *ts, const char *role, const ch
   gint64 version = consistent ? meta_version (sb_trusted_set_get_snapshot (ts), role) : 0;
   g_autoptr (GBytes) bytes = read_meta (dir, role, version, error);
   gboolean ok = bytes != NULL
-                && (delegator == NULL
-                        ? sb_trusted_set_update_targets (ts, bytes, error)
-                        : sb_trusted_set_update_delegated_targets (ts, bytes, role, delegator,
-                                                                   error));
+                && (delegator == NULL ? sb_trusted_set_update_targets (ts, bytes, error)
+                                      : sb_trusted_set_update_delegated_targets (ts, bytes, role,
+                                                                                 delegator, error));
   if (!ok)
     g_prefix_error (error, "role %s: ", role);
   return ok;
@@ -79,8 +79,8 @@ load_delegations (const char *dir, SbTrustedSet *ts, gboolean consistent, GPtrAr
         g_ptr_array_add (children, g_strdup (roles[r]->name));
       const SbRole *succinct = sb_metadata_get_succinct_roles (md);
       if (succinct != NULL)
-        for (guint64 b = 0; b < ((guint64) 1 << succinct->bit_length); b++)
-          g_ptr_array_add (children, sb_succinct_bin_name (succinct, (guint32) b));
+        for (guint64 b = 0; b < ((guint64)1 << succinct->bit_length); b++)
+          g_ptr_array_add (children, sb_succinct_bin_name (succinct, (guint32)b));
       for (guint c = 0; c < children->len; c++)
         {
           const char *child = children->pdata[c];
@@ -119,8 +119,8 @@ check_file (const char *path, const SbTargetInfo *info, GError **error)
         }
       if (n == 0)
         break;
-      sb_hasher_update (hasher, buf, (gsize) n);
-      total += (guint64) n;
+      sb_hasher_update (hasher, buf, (gsize)n);
+      total += (guint64)n;
     }
   close (fd);
   if (!sb_target_info_verify_hasher (info, total, hasher, error))
@@ -234,9 +234,8 @@ verify_repo (const char *dir, gint64 now, gboolean check_files, Counts *counts, 
       g_prefix_error (error, "timestamp: ");
       return NULL;
     }
-  gint64 sv = consistent ? sb_metadata_get_snapshot_meta (sb_trusted_set_get_timestamp (ts))
-                               ->version
-                         : 0;
+  gint64 sv
+      = consistent ? sb_metadata_get_snapshot_meta (sb_trusted_set_get_timestamp (ts))->version : 0;
   g_autoptr (GBytes) snapshot = read_meta (dir, SB_ROLE_SNAPSHOT, sv, error);
   if (snapshot == NULL || !sb_trusted_set_update_snapshot (ts, snapshot, FALSE, error))
     {
@@ -258,7 +257,7 @@ verify_repo (const char *dir, gint64 now, gboolean check_files, Counts *counts, 
         {
           if (!check_target_files (dir, md, consistent, counts, error))
             {
-              g_prefix_error (error, "role %s: ", (const char *) loaded->pdata[i]);
+              g_prefix_error (error, "role %s: ", (const char *)loaded->pdata[i]);
               return NULL;
             }
         }
@@ -302,8 +301,8 @@ match_director_target (SbTrustedSet *image, const SbTargetInfo *d, GError **erro
       return FALSE;
     }
   if (i == NULL)
-    return sb_throw (error, SB_ERROR_MISMATCH,
-                     "Director target %s: Image role %s is not published", d->path, to_load);
+    return sb_throw (error, SB_ERROR_MISMATCH, "Director target %s: Image role %s is not published",
+                     d->path, to_load);
   if (i->length != d->length)
     return sb_throw (error, SB_ERROR_MISMATCH,
                      "Director target %s: length %" G_GINT64_FORMAT " differs from the Image "
@@ -319,7 +318,7 @@ match_director_target (SbTrustedSet *image, const SbTargetInfo *d, GError **erro
                                 json_object_get_string_member (i->hashes, l->data)))
         return sb_throw (error, SB_ERROR_MISMATCH,
                          "Director target %s: %s differs from the Image repository's", d->path,
-                         (const char *) l->data);
+                         (const char *)l->data);
       common++;
     }
   if (common == 0)
@@ -351,7 +350,7 @@ match_director_target (SbTrustedSet *image, const SbTargetInfo *d, GError **erro
         return sb_throw (error, SB_ERROR_BAD_HARDWARE_ID,
                          "Director target %s for ECU %s: the image is not released for "
                          "hardware id %s",
-                         d->path, (const char *) l->data, hw != NULL ? hw : "(none)");
+                         d->path, (const char *)l->data, hw != NULL ? hw : "(none)");
     }
   const char *df = custom_string (d, "targetFormat"), *ifmt = custom_string (i, "targetFormat");
   if (df != NULL && ifmt != NULL && strcmp (df, ifmt) != 0)
@@ -365,7 +364,7 @@ static int
 verify_exit (const GError *error)
 {
   if (error->domain == SB_ERROR)
-    switch ((SbErrorCode) error->code)
+    switch ((SbErrorCode)error->code)
       {
       case SB_ERROR_PARSE:
       case SB_ERROR_BAD_TYPE:
@@ -407,8 +406,7 @@ sb_repo_cmd_verify (int argc, char **argv)
   g_autofree char *at = NULL;
   GOptionEntry entries[] = {
     { "at", 0, 0, G_OPTION_ARG_STRING, &at,
-      "Check expiry at this time instead of now (2030-01-01 or a duration from now, 30d)",
-      "TIME" },
+      "Check expiry at this time instead of now (2030-01-01 or a duration from now, 30d)", "TIME" },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = sb_repo_cli_context (
@@ -442,7 +440,7 @@ sb_repo_cmd_verify (int argc, char **argv)
       if (ts == NULL)
         {
           g_prefix_error (&error, "%s: ", dir);
-          (void) sb_repo_cli_fail ("verify", error);
+          (void)sb_repo_cli_fail ("verify", error);
           return repo != NULL ? verify_exit (error) : SB_REPO_EXIT_ERROR;
         }
       print_ok (dir, ts, &c);
@@ -455,7 +453,7 @@ sb_repo_cmd_verify (int argc, char **argv)
   if (image == NULL)
     {
       g_prefix_error (&error, "%s: ", image_dir);
-      (void) sb_repo_cli_fail ("verify", error);
+      (void)sb_repo_cli_fail ("verify", error);
       return verify_exit (error);
     }
   print_ok (image_dir, image, &c);
@@ -464,16 +462,17 @@ sb_repo_cmd_verify (int argc, char **argv)
   if (director == NULL)
     {
       g_prefix_error (&error, "%s: ", director_dir);
-      (void) sb_repo_cli_fail ("verify", error);
+      (void)sb_repo_cli_fail ("verify", error);
       return verify_exit (error);
     }
   SbMetadata *dt = sb_trusted_set_get_targets (director);
   if (sb_metadata_has_delegations (dt))
     {
-      sb_throw (&error, SB_ERROR_PARSE, "%s: the Director's targets delegate, which Uptane "
-                                        "forbids",
+      sb_throw (&error, SB_ERROR_PARSE,
+                "%s: the Director's targets delegate, which Uptane "
+                "forbids",
                 director_dir);
-      (void) sb_repo_cli_fail ("verify", error);
+      (void)sb_repo_cli_fail ("verify", error);
       return verify_exit (error);
     }
   for (guint i = 0; i < sb_metadata_get_n_targets (dt); i++)
@@ -481,7 +480,7 @@ sb_repo_cmd_verify (int argc, char **argv)
       g_autoptr (SbTargetInfo) d = sb_metadata_get_target (dt, sb_metadata_get_target_path (dt, i));
       if (d != NULL && !match_director_target (image, d, &error))
         {
-          (void) sb_repo_cli_fail ("verify", error);
+          (void)sb_repo_cli_fail ("verify", error);
           return verify_exit (error);
         }
     }
