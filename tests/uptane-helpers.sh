@@ -12,7 +12,10 @@
 #   fault PATH MODE [TIMES]           a server fault switch (POST /_control/fault)
 #   clear_faults
 #   edit_signed FILE PYTHON           runs PYTHON on s, the "signed" part of metadata FILE
+#   hand_edit REPO ROLE PYTHON        edit_signed, `switchback-repo resign`, then a new snapshot
+#                                     and timestamp around it (refresh_chain)
 #   expect_refused CODE CLASS ARGS... expect_exit CODE, and "[CLASS]" on stderr
+#   manifests, last_manifest          the manifests the Director accepted
 
 ECU=ECU1
 HWID=hw-1
@@ -129,7 +132,7 @@ uptane_setup () {
   R register-ecu "$UP" "$ECU" "$STATE/ecu/public.json" --hardware-id "$HWID" > /dev/null
 }
 
-# http_post PATH: a request to the server's control endpoint.
+# control PATH: a POST to the server's control endpoint.
 control () {
   local url="$SCHEME://127.0.0.1:$PORT$1"
   if [ "$SCHEME" = https ]; then
@@ -193,4 +196,50 @@ manifests () {
 }
 last_manifest () {
   find "$UP/director/manifests" -name '*.json' | sort | tail -n 1
+}
+
+# describe_meta DIR LISTING ENTRY...: rewrites the "meta" entries ENTRY... of DIR/LISTING
+# (snapshot.json or timestamp.json) to the version, length and hashes of the files on disk, and
+# gives LISTING a new version (clients only look further when the timestamp changes).
+describe_meta () {
+  python3 - "$@" <<'EOF2'
+import hashlib, json, os, sys
+d, listing, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+path = os.path.join(d, listing)
+env = json.load(open(path))
+for name, entry in env['signed']['meta'].items():
+    if names and name not in names or not os.path.exists(os.path.join(d, name)):
+        continue
+    raw = open(os.path.join(d, name), 'rb').read()
+    entry['version'] = json.loads(raw)['signed']['version']
+    if 'length' in entry:
+        entry['length'] = len(raw)
+    if 'hashes' in entry:
+        entry['hashes'] = {a: hashlib.new(a, raw).hexdigest() for a in entry['hashes']}
+env['signed']['version'] += 1
+json.dump(env, open(path, 'w'), indent=1)
+EOF2
+}
+
+# refresh_chain REPO [snapshot]: after hand edits of REPO's targets roles (each re-signed with
+# `resign`), publishes a new snapshot (unless "snapshot" was the role edited) and timestamp
+# describing what is on disk, re-signed with their own keys, as a repository whose online keys
+# sign whatever they are given would.
+refresh_chain () {
+  if [ "${2:-}" != snapshot ]; then
+    describe_meta "$1/metadata" snapshot.json
+    R resign "$1" snapshot > /dev/null
+  fi
+  describe_meta "$1/metadata" timestamp.json
+  R resign "$1" timestamp > /dev/null
+}
+
+# hand_edit REPO ROLE PYTHON: edits ROLE's signed part by hand (PYTHON over s), re-signs it
+# with the role's own keys, and refreshes snapshot and timestamp around it.
+hand_edit () {
+  edit_signed "$1/metadata/$2.json" "$3"
+  R resign "$1" "$2" > /dev/null
+  if [ "$2" != timestamp ]; then
+    refresh_chain "$1" "$2"
+  fi
 }
