@@ -4,6 +4,7 @@
 #include "repo-publish.h"
 
 #include "repo-roles.h"
+#include "repo-files.h"
 #include "sb-durable.h"
 #include "sb-error.h"
 #include "sb-json.h"

@@ -9,17 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *
-string_member (JsonObject *obj, const char *name)
-{
-  if (obj == NULL || !json_object_has_member (obj, name))
-    return NULL;
-  JsonNode *n = json_object_get_member (obj, name);
-  return JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-             ? json_node_get_string (n)
-             : NULL;
-}
-
 /* One role's status as a JSON object. */
 static JsonObject *
 role_status (SbRepo *repo, const char *role, gint64 now, GError **error)
@@ -43,7 +32,7 @@ role_status (SbRepo *repo, const char *role, gint64 now, GError **error)
   JsonObject *psigned = published != NULL
                             ? sb_repo_object_member (json_node_get_object (published), "signed")
                             : NULL;
-  const char *expires = string_member (psigned, "expires");
+  const char *expires = sb_repo_string_member (psigned, "expires");
   gint64 exp = 0;
   json_object_set_string_member (st, "expires", expires != NULL ? expires : "");
   json_object_set_boolean_member (

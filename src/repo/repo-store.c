@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "repo-store.h"
+#include "repo-expiry.h"
 
 #include "sb-durable.h"
 #include "sb-error.h"
@@ -174,60 +175,6 @@ sb_repo_dir_is_uptane (const char *dir)
 /* ---- expiry rules ---------------------------------------------------------------------- */
 
 gboolean
-sb_repo_parse_expiry (const char *rule, gint64 now, gint64 *out, GError **error)
-{
-  if (rule == NULL || *rule == '\0')
-    return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "empty expiry");
-
-  char *end = NULL;
-  errno = 0;
-  guint64 n = g_ascii_strtoull (rule, &end, 10);
-  if (end != rule && errno == 0 && end[0] != '\0' && end[1] == '\0' && g_ascii_isdigit (rule[0]))
-    {
-      gint64 unit;
-      switch (end[0])
-        {
-        case 's':
-          unit = 1;
-          break;
-        case 'm':
-          unit = 60;
-          break;
-        case 'h':
-          unit = 3600;
-          break;
-        case 'd':
-          unit = 86400;
-          break;
-        case 'w':
-          unit = 7 * 86400;
-          break;
-        case 'y':
-          unit = 365 * 86400;
-          break;
-        default:
-          return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
-                           "expiry \"%s\": unknown unit '%c' (use s, m, h, d, w or y)", rule,
-                           end[0]);
-        }
-      if (n > (guint64)(G_MAXINT32) || now + (gint64)n * unit > 253402300799)
-        return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "expiry \"%s\" is too far away", rule);
-      *out = now + (gint64)n * unit;
-      return TRUE;
-    }
-
-  g_autofree char *full
-      = strlen (rule) == 10 ? g_strconcat (rule, "T00:00:00Z", NULL) : g_strdup (rule);
-  g_autoptr (GError) local_error = NULL;
-  if (!sb_metadata_parse_time (full, out, &local_error))
-    return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
-                     "expiry \"%s\" is neither a duration (90d, 12h, 30m, 45s, 2w, 1y) nor a "
-                     "time (2030-01-01T00:00:00Z or 2030-01-01)",
-                     rule);
-  return TRUE;
-}
-
-gboolean
 sb_repo_set_expiry_rule (SbRepo *repo, const char *role, const char *rule, GError **error)
 {
   gint64 ignored;
@@ -236,18 +183,6 @@ sb_repo_set_expiry_rule (SbRepo *repo, const char *role, const char *rule, GErro
   json_object_set_string_member (repo->expires, role, rule);
   repo->config_dirty = TRUE;
   return TRUE;
-}
-
-static const char *
-default_expiry (const char *role)
-{
-  if (strcmp (role, SB_ROLE_ROOT) == 0)
-    return "365d";
-  if (strcmp (role, SB_ROLE_SNAPSHOT) == 0)
-    return "7d";
-  if (strcmp (role, SB_ROLE_TIMESTAMP) == 0)
-    return "1d";
-  return "90d";
 }
 
 gboolean
@@ -259,7 +194,7 @@ sb_repo_compute_expires (SbRepo *repo, const char *role, gint64 now, gint64 *out
   else if (!sb_role_is_top_level (role) && json_object_has_member (repo->expires, "delegated"))
     rule = json_object_get_string_member (repo->expires, "delegated");
   else
-    rule = default_expiry (role);
+    rule = sb_repo_default_expiry (role);
   if (!sb_repo_parse_expiry (rule, now, out, error))
     {
       g_prefix_error (error, "%s in %s/%s, role %s: ", "expiry rule", repo->dir,
@@ -504,51 +439,6 @@ sb_repo_get_published_version (SbRepo *repo, const char *role)
   JsonObject *signed_obj = sb_repo_object_member (json_node_get_object (rs->published), "signed");
   JsonNode *v = json_object_get_member (signed_obj, "version");
   return v != NULL && sb_json_node_is_int (v) ? json_node_get_int (v) : 0;
-}
-
-JsonObject *
-sb_repo_object_member (JsonObject *obj, const char *name)
-{
-  if (obj == NULL || !json_object_has_member (obj, name))
-    return NULL;
-  JsonNode *n = json_object_get_member (obj, name);
-  return JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
-}
-
-/* A copy sharing nothing with @node: json_node_copy shares objects and arrays, and staged
- * edits must never reach the published tree. */
-JsonNode *
-sb_repo_deep_copy (JsonNode *node)
-{
-  switch (json_node_get_node_type (node))
-    {
-    case JSON_NODE_OBJECT:
-      {
-        JsonObject *src = json_node_get_object (node);
-        JsonObject *dst = json_object_new ();
-        g_autoptr (GList) members = json_object_get_members (src);
-        for (GList *l = members; l != NULL; l = l->next)
-          json_object_set_member (dst, l->data,
-                                  sb_repo_deep_copy (json_object_get_member (src, l->data)));
-        JsonNode *out = json_node_new (JSON_NODE_OBJECT);
-        json_node_take_object (out, dst);
-        return out;
-      }
-    case JSON_NODE_ARRAY:
-      {
-        JsonArray *src = json_node_get_array (node);
-        JsonArray *dst = json_array_sized_new (json_array_get_length (src));
-        for (guint i = 0; i < json_array_get_length (src); i++)
-          json_array_add_element (dst, sb_repo_deep_copy (json_array_get_element (src, i)));
-        JsonNode *out = json_node_new (JSON_NODE_ARRAY);
-        json_node_take_array (out, dst);
-        return out;
-      }
-    case JSON_NODE_VALUE:
-    case JSON_NODE_NULL:
-    default:
-      return json_node_copy (node);
-    }
 }
 
 JsonObject *
@@ -849,105 +739,4 @@ sb_repo_create (const char *dir, const SbRepoCreateOptions *opts, GError **error
   if (!sb_repo_save (repo, error))
     return NULL;
   return g_steal_pointer (&repo);
-}
-
-/* ---- targets --------------------------------------------------------------------------- */
-
-gboolean
-sb_repo_check_target_name (const char *name, GError **error)
-{
-  if (name == NULL || *name == '\0')
-    return sb_throw (error, SB_ERROR_UNSAFE_PATH, "empty target name");
-  if (name[0] == '/')
-    return sb_throw (error, SB_ERROR_UNSAFE_PATH, "target name \"%s\" is absolute", name);
-  if (!g_utf8_validate (name, -1, NULL))
-    return sb_throw (error, SB_ERROR_UNSAFE_PATH, "target name is not UTF-8");
-  for (const char *p = name; *p != '\0'; p++)
-    if ((guchar)*p < 0x20 || *p == 0x7f)
-      return sb_throw (error, SB_ERROR_UNSAFE_PATH, "target name \"%s\" holds a control character",
-                       name);
-  g_auto (GStrv) segments = g_strsplit (name, "/", -1);
-  for (char **s = segments; *s != NULL; s++)
-    if (**s == '\0' || strcmp (*s, ".") == 0 || strcmp (*s, "..") == 0)
-      return sb_throw (error, SB_ERROR_UNSAFE_PATH,
-                       "target name \"%s\" has an empty, \".\" or \"..\" segment", name);
-  return TRUE;
-}
-
-static JsonObject *
-file_info_from_hasher (SbHasher *hasher, guint algos, guint64 length)
-{
-  JsonObject *info = json_object_new ();
-  json_object_set_int_member (info, "length", (gint64)length);
-  JsonObject *hashes = json_object_new ();
-  if (algos & SB_HASH_SHA256)
-    json_object_set_string_member (hashes, "sha256", sb_hasher_get_hex (hasher, SB_HASH_SHA256));
-  if (algos & SB_HASH_SHA512)
-    json_object_set_string_member (hashes, "sha512", sb_hasher_get_hex (hasher, SB_HASH_SHA512));
-  json_object_set_object_member (info, "hashes", hashes);
-  return info;
-}
-
-JsonObject *
-sb_repo_file_info (const char *path, guint algos, GError **error)
-{
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    {
-      sb_throw_errno (error, sb_error_code_from_errno (errno, SB_ERROR_IO), "opening %s", path);
-      return NULL;
-    }
-  g_autoptr (SbHasher) hasher = sb_hasher_new (algos);
-  g_autofree guint8 *buf = g_malloc (1024 * 1024);
-  guint64 total = 0;
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, 1024 * 1024);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          sb_throw_errno (error, SB_ERROR_IO, "reading %s", path);
-          close (fd);
-          return NULL;
-        }
-      if (n == 0)
-        break;
-      sb_hasher_update (hasher, buf, (gsize)n);
-      total += (guint64)n;
-    }
-  close (fd);
-  return file_info_from_hasher (hasher, algos, total);
-}
-
-JsonObject *
-sb_repo_stage_target_file (SbRepo *repo, const char *name, const char *src, GError **error)
-{
-  if (!sb_repo_check_target_name (name, error))
-    return NULL;
-
-  /* Mapped, not read: an image of several GiB goes through the page cache, not the heap. */
-  g_autoptr (GError) local_error = NULL;
-  g_autoptr (GMappedFile) mapped = g_mapped_file_new (src, FALSE, &local_error);
-  if (mapped == NULL)
-    {
-      sb_throw (error,
-                g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT) ? SB_ERROR_NOT_FOUND
-                                                                                : SB_ERROR_IO,
-                "%s", local_error->message);
-      return NULL;
-    }
-  const guint8 *data = (const guint8 *)g_mapped_file_get_contents (mapped);
-  gsize len = g_mapped_file_get_length (mapped);
-  if (data == NULL)
-    data = (const guint8 *)"";
-
-  g_autoptr (SbHasher) hasher = sb_hasher_new (repo->target_hashes);
-  sb_hasher_update (hasher, data, len);
-
-  g_autofree char *dest = g_build_filename (repo->dir, "staged", "targets", name, NULL);
-  g_autofree char *parent = g_path_get_dirname (dest);
-  if (!sb_durable_mkdir_p (parent, 0755, error) || !sb_durable_write (dest, data, len, 0644, error))
-    return NULL;
-  return file_info_from_hasher (hasher, repo->target_hashes, len);
 }

@@ -25,6 +25,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "repo-json.h"
 #include "sb-crypto.h"
 #include "sb-metadata.h"
 
@@ -84,19 +85,13 @@ char *sb_repo_path (SbRepo *repo, const char *sub);
  * the role name percent-encoded. */
 char *sb_repo_role_file_name (const char *role, gint64 version);
 
-/* Expiry rules. A rule is a duration ("90d", "12h", "30m", "45s", "2w", "1y" = 365 days) from
- * the time of publishing, or a fixed time ("2030-01-01T00:00:00Z" or "2030-01-01"), which tests
- * use to publish metadata that is already expired. Defaults: root 365d, targets and delegated
- * roles 90d, snapshot 7d, timestamp 1d. A rule for "delegated" applies to every delegated role
- * without a rule of its own. Setting one does not stage anything. */
+/* Expiry rules (repo-expiry.h), kept in repo.json. Setting one does not stage anything. */
 gboolean sb_repo_set_expiry_rule (SbRepo *repo, const char *role, const char *rule,
                                   GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* Applies @role's rule at @now (Unix seconds). */
+/* Applies @role's rule (its own, else "delegated" for delegated roles, else the default) at
+ * @now (Unix seconds). */
 gboolean sb_repo_compute_expires (SbRepo *repo, const char *role, gint64 now, gint64 *out,
                                   GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* Parses @rule as above; a duration yields @now + duration. */
-gboolean sb_repo_parse_expiry (const char *rule, gint64 now, gint64 *out,
-                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Roles. The "staged view" of a role is its staged signed part when it has changes not yet
  * published, else its published one. */
@@ -139,27 +134,6 @@ SbSigner *sb_repo_new_key (SbRepo *repo, SbKeyType type, GError **error) G_GNUC_
 /* Loads keys/KEYID.pem; SB_ERROR_NOT_FOUND when this repository does not hold it. */
 SbSigner *sb_repo_load_key (SbRepo *repo, const char *keyid,
                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
-
-/* Target names and files. */
-
-/* Refuses a target name that could not be stored as a file under targets/ without escaping it:
- * empty, absolute, with an empty, "." or ".." segment, or with control characters
- * (SB_ERROR_UNSAFE_PATH). */
-gboolean sb_repo_check_target_name (const char *name, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* Copies @src into staged/targets/@name durably and returns its TUF file info
- * ({"length": N, "hashes": {...}}) with the repository's target hashes. */
-JsonObject *sb_repo_stage_target_file (SbRepo *repo, const char *name, const char *src,
-                                       GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* Computes the file info of the file at @path with the hash algorithms @algos. */
-JsonObject *sb_repo_file_info (const char *path, guint algos,
-                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
-
-/* The member @name of @obj when it is an object, else NULL (json-glib's accessors warn on a
- * missing member). */
-JsonObject *sb_repo_object_member (JsonObject *obj, const char *name);
-
-/* A copy of @node sharing no object or array with it (json_node_copy shares them). */
-JsonNode *sb_repo_deep_copy (JsonNode *node);
 
 /* The current time in Unix seconds (honours a faked clock). */
 gint64 sb_repo_now (void);

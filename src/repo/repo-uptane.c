@@ -6,6 +6,7 @@
 #include "repo-roles.h"
 #include "repo-targets.h"
 #include "repo-uptane.h"
+#include "repo-files.h"
 #include "sb-durable.h"
 #include "sb-error.h"
 #include "sb-json.h"
@@ -153,17 +154,6 @@ sb_repo_cmd_uptane_add_image (int argc, char **argv)
   return SB_REPO_EXIT_OK;
 }
 
-static const char *
-string_member (JsonObject *obj, const char *name)
-{
-  if (obj == NULL || !json_object_has_member (obj, name))
-    return NULL;
-  JsonNode *n = json_object_get_member (obj, name);
-  return JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-             ? json_node_get_string (n)
-             : NULL;
-}
-
 /* Each ECU has one assignment: drops @serial from every other Director target, and targets
  * left with no ECU. */
 static void
@@ -258,7 +248,7 @@ sb_repo_cmd_uptane_assign (int argc, char **argv)
       g_autoptr (GHashTable) ecus = sb_repo_load_ecus (sb_repo_get_dir (director), &error);
       if (ecus == NULL)
         return sb_repo_cli_fail (cmd, error);
-      hwid = g_strdup (string_member (g_hash_table_lookup (ecus, serial), "hardware_id"));
+      hwid = g_strdup (sb_repo_string_member (g_hash_table_lookup (ecus, serial), "hardware_id"));
       if (hwid == NULL)
         return sb_repo_cli_usage (cmd,
                                   "--hardware-id is required: ECU %s is not registered "
@@ -316,7 +306,7 @@ sb_repo_cmd_uptane_assign (int argc, char **argv)
   JsonObject *ecu = json_object_new ();
   json_object_set_string_member (ecu, "hardwareId", hwid);
   json_object_set_object_member (ecus, serial, ecu);
-  const char *fmt = format != NULL ? format : string_member (image_custom, "targetFormat");
+  const char *fmt = format != NULL ? format : sb_repo_string_member (image_custom, "targetFormat");
   json_object_set_string_member (custom, "targetFormat", fmt != NULL ? fmt : "BINARY");
   if (uri != NULL)
     json_object_set_string_member (custom, "uri", uri);
@@ -406,7 +396,7 @@ sb_repo_load_ecus (const char *director_dir, GError **error)
       g_autoptr (JsonNode) node = sb_json_parse_bytes (bytes, error);
       JsonObject *obj
           = node != NULL && JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-      const char *serial = string_member (obj, "ecu_serial");
+      const char *serial = sb_repo_string_member (obj, "ecu_serial");
       if (serial == NULL || sb_repo_object_member (obj, "public_key") == NULL)
         {
           if (error != NULL && *error == NULL)

@@ -11,6 +11,8 @@
 
 #include "repo-cli.h"
 #include "repo-store.h"
+#include "repo-expiry.h"
+#include "repo-files.h"
 #include "sb-delegation.h"
 #include "sb-durable.h"
 #include "sb-error.h"
