@@ -65,7 +65,7 @@ case "$timeout_s" in *[!0-9]* | '') usage ;; esac
 sbq_arch "$arch"
 [ -f "$disk" ] || sbq_die "no disk image $disk"
 [ -z "$scenario" ] || [ -f "$scenario" ] || sbq_die "no scenario file $scenario"
-[ -f "$vars" ] || cp "$SBQ_FW_VARS" "$vars"
+[ -f "$vars" ] || cp --sparse=always "$SBQ_FW_VARS" "$vars"
 
 args=(-nodefaults -no-reboot -display none -monitor none -m "$memory" -smp 1
       -serial "file:$log")
@@ -82,7 +82,8 @@ if [ -n "$scenario" ]; then
 fi
 if [ -n "$server_port" ]; then
   case "$server_port" in *[!0-9]* | '') usage ;; esac
-  args+=(-netdev "user,id=net0,restrict=on,guestfwd=tcp:10.0.2.100:$server_port-cmd:python3 $sbq_here/forward.py 127.0.0.1 $server_port"
+  fwd="tcp:10.0.2.100:$server_port-cmd:python3 $sbq_here/forward.py 127.0.0.1 $server_port"
+  args+=(-netdev "user,id=net0,restrict=on,guestfwd=$fwd"
          -device virtio-net-pci,netdev=net0)
 fi
 

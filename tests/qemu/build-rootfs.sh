@@ -24,12 +24,13 @@
 #                                   the kernel panics and resets (after switchback-boot ran)
 #
 # The image holds: busybox-static for ARCH with its applet links; guest-init.sh as /sbin/init;
-# the Debian cloud kernel as /boot/vmlinuz and the initramfs of build-initramfs.sh as
-# /boot/initrd.img; switchback and switchback-boot (the native build for x86_64, the cross
-# build for aarch64) in /usr/bin with their shared libraries and loader; the kernel modules for
-# the NIC, fw_cfg and FAT; /etc/fstab mounting the ESP on /boot/efi and the data partition on
-# /data by GPT partition name. The switchback config sits at the path compiled into the
-# binaries (switchback-boot --print-paths), with /etc/switchback pointing there if it differs.
+# the Debian cloud kernel as /boot/vmlinuz (gzip-compressed on aarch64) and the initramfs of
+# build-initramfs.sh as /boot/initrd.img; switchback and switchback-boot (the native build for
+# x86_64, the cross build for aarch64) in /usr/bin with their shared libraries and loader; the
+# kernel modules for the NIC, fw_cfg and FAT; /etc/fstab mounting the ESP on /boot/efi and the
+# data partition on /data by GPT partition name. The switchback config sits at the path compiled
+# into the binaries (switchback-boot --print-paths), with /etc/switchback pointing there if it
+# differs.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -74,6 +75,12 @@ conf_path=$(sbq_config_path)
 root=$(mktemp -d "${TMPDIR:-/tmp}/sb-rootfs.XXXXXX")
 trap 'rm -rf "$root" "$out.initrd.tmp"' EXIT
 
+gzip_kernel () {
+  [ -f "$SBQ_VMLINUZ.gz" ] && return 0
+  gzip -1 -n -c "$SBQ_VMLINUZ" >"$SBQ_VMLINUZ.gz.tmp"
+  mv "$SBQ_VMLINUZ.gz.tmp" "$SBQ_VMLINUZ.gz"
+}
+
 populate () {
   mkdir -p "$root"/{proc,sys,dev,run,tmp,mnt,data,boot/efi,etc/sb-qemu,var/lib,root}
   chmod 1777 "$root/tmp"
@@ -112,7 +119,14 @@ EOF
   printf '127.0.0.1 localhost\n' >"$root/etc/hosts"
 
   install -m 0755 "$sbq_here/guest-init.sh" "$root/usr/bin/init"
-  cp "$SBQ_VMLINUZ" "$root/boot/vmlinuz"
+  if [ "$arch" = aarch64 ]; then
+    # Debian's arm64 kernel is an uncompressed Image (27 MiB); GRUB's gzio decompresses it on
+    # load, and every slot image that a server sends is 17 MiB smaller.
+    sbq_locked kernel-gz gzip_kernel
+    cp "$SBQ_VMLINUZ.gz" "$root/boot/vmlinuz"
+  else
+    cp "$SBQ_VMLINUZ" "$root/boot/vmlinuz"
+  fi
   "$sbq_here/build-initramfs.sh" "$arch" "$root/boot/initrd.img" --config "$config"
 
   local a
@@ -146,7 +160,10 @@ EOF
     init)
       printf '%s\n' '#!/bin/sh' \
         'mount -t proc proc /proc' \
-        'slot=none; for w in $(cat /proc/cmdline); do case "$w" in switchback.slot=*) slot="${w#*=}" ;; esac; done' \
+        'slot=none' \
+        'for w in $(cat /proc/cmdline); do' \
+        '  case "$w" in switchback.slot=*) slot="${w#*=}" ;; esac' \
+        'done' \
         "echo \"SB-QEMU: init slot=\$slot version=$version broken\"" \
         '# pid 1 exits: the kernel panics, and panic=-1 resets the machine.' \
         'exit 1' >"$root/usr/bin/init"

@@ -27,7 +27,7 @@ make_var () {
 prefix=$(make_var prefix)
 sysconfdir=$(make_var sysconfdir)
 localstatedir=$(make_var localstatedir)
-[ -n "$prefix" ] || sbq_die "$top_builddir/Makefile has no prefix (configure the native build first)"
+[ -n "$prefix" ] || sbq_die "$top_builddir/Makefile has no prefix (configure the native build)"
 args="--host=$SBQ_TRIPLET --prefix=$prefix --sysconfdir=$sysconfdir --localstatedir=$localstatedir"
 targets="src/switchback/switchback src/boot/switchback-boot"
 
@@ -62,7 +62,9 @@ build_and_time () {
   if grep -q -E '^ +(CC|CCLD|AR) ' "$build/make.out"; then
     secs=$(awk -v a="$t0" -v b="$(sbq_now)" 'BEGIN { printf "%.1f", b - a }')
     sbq_log "$SBQ_ARCH cross-build: ${secs}s"
-    if [ -n "${SB_QEMU_TIMINGS:-}" ]; then echo "$SBQ_ARCH cross-build $secs" >>"$SB_QEMU_TIMINGS"; fi
+    if [ -n "${SB_QEMU_TIMINGS:-}" ]; then
+      echo "$SBQ_ARCH cross-build $secs" >>"$SB_QEMU_TIMINGS"
+    fi
   fi
 }
 

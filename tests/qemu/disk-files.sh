@@ -89,7 +89,8 @@ case "$cmd" in
     tmp=$(mktemp)
     mtype -i "$(esp_path)" ::/EFI/switchback/grubenv >"$tmp"
     for e in "$@"; do
-      case "$e" in *=*) grub-editenv "$tmp" set "$e" ;; *) sbq_die "set-env takes NAME=VALUE" ;; esac
+      case "$e" in *=*) ;; *) sbq_die "set-env takes NAME=VALUE, not '$e'" ;; esac
+      grub-editenv "$tmp" set "$e"
     done
     mcopy -o -i "$(esp_path)" "$tmp" ::/EFI/switchback/grubenv
     rm -f "$tmp"

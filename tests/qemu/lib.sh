@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh: shared by the QEMU boot-test scripts (tests/qemu/*.sh). Source it; it sets no shell
 # options of its own beyond what the caller has.
 #
@@ -71,7 +72,8 @@ sbq_missing_tools () {
     x86_64) command -v dracut >/dev/null 2>&1 || missing="$missing dracut" ;;
     aarch64)
       command -v "$SBQ_TRIPLET-gcc" >/dev/null 2>&1 || missing="$missing $SBQ_TRIPLET-gcc"
-      command -v "$SBQ_TRIPLET-pkg-config" >/dev/null 2>&1 || missing="$missing $SBQ_TRIPLET-pkg-config"
+      command -v "$SBQ_TRIPLET-pkg-config" >/dev/null 2>&1 \
+        || missing="$missing $SBQ_TRIPLET-pkg-config"
       ;;
   esac
   echo "${missing# }"
@@ -129,21 +131,30 @@ sbq_apt_download () {
   (cd "$SB_QEMU_CACHE/debs" && apt-get download -q -o APT::Sandbox::User=root "$1" >&2)
 }
 
+# sbq_cached_deb PKG ARCH: the newest cached .deb of PKG, or nothing.
+sbq_cached_deb () {
+  local f found=
+  for f in "$SB_QEMU_CACHE/debs/${1}_"*"_$2.deb"; do
+    [ -e "$f" ] && found="$f"
+  done
+  echo "$found"
+}
+
 # sbq_deb PKG ARCH: prints the path of PKG's .deb for the Debian architecture ARCH, downloading
 # it into the cache on first use. A metapackage name is resolved to the package it depends on
 # (linux-image-cloud-amd64 -> linux-image-6.1.0-N-cloud-amd64), since the ABI number moves.
 sbq_deb () {
   local pkg="$1" arch="$2" real deb
   real=$(apt-cache depends "$pkg:$arch" 2>/dev/null \
-           | sed -n 's/^ *Depends: \(linux-image-[0-9][^: ]*\).*/\1/p' | head -n 1)
+           | sed -n 's/^ *Depends: \(linux-image-[0-9][^: ]*\).*/\1/p' | head -n 1) || true
   [ -n "$real" ] || real="$pkg"
   mkdir -p "$SB_QEMU_CACHE/debs"
-  deb=$(ls "$SB_QEMU_CACHE/debs/${real}_"*"_$arch.deb" 2>/dev/null | tail -n 1)
+  deb=$(sbq_cached_deb "$real" "$arch")
   if [ -z "$deb" ]; then
     sbq_timed "fetch-$pkg" sbq_apt_download "$real:$arch" \
       || sbq_die "apt-get download $real:$arch failed (is 'dpkg --add-architecture arm64' done" \
                  "and 'apt-get update' run? scripts/install-qemu-deps.sh does both)"
-    deb=$(ls "$SB_QEMU_CACHE/debs/${real}_"*"_$arch.deb" 2>/dev/null | tail -n 1)
+    deb=$(sbq_cached_deb "$real" "$arch")
   fi
   [ -n "$deb" ] || sbq_die "no .deb for $real:$arch in $SB_QEMU_CACHE/debs"
   echo "$deb"
@@ -154,8 +165,9 @@ sbq_unpack_deb () {
   rm -rf "$dir"
   mkdir -p "$dir"
   dpkg-deb -x "$deb" "$dir" || sbq_die "dpkg-deb -x $deb failed"
-  for kver in $(ls "$dir/lib/modules" 2>/dev/null); do
-    depmod -b "$dir" "$kver" || sbq_die "depmod -b $dir $kver failed"
+  for kver in "$dir"/lib/modules/*; do
+    [ -d "$kver" ] || continue
+    depmod -b "$dir" "${kver##*/}" || sbq_die "depmod -b $dir ${kver##*/} failed"
   done
   touch "$dir/.done"
 }
@@ -177,7 +189,11 @@ sbq_kernel () {
   sbq_arch "$1"
   SBQ_KROOT=$(sbq_locked unpack sbq_unpacked "linux-image-cloud-$SBQ_DEBARCH" "$SBQ_DEBARCH") \
     || exit 1
-  SBQ_KVER=$(ls "$SBQ_KROOT/lib/modules" | head -n 1)
+  SBQ_KVER=
+  local d
+  for d in "$SBQ_KROOT"/lib/modules/*; do
+    [ -d "$d" ] && SBQ_KVER="${d##*/}"
+  done
   SBQ_VMLINUZ="$SBQ_KROOT/boot/vmlinuz-$SBQ_KVER"
   [ -n "$SBQ_KVER" ] && [ -f "$SBQ_VMLINUZ" ] || sbq_die "no kernel in $SBQ_KROOT"
 }

@@ -22,7 +22,8 @@ for arch in x86_64 aarch64; do
   fi
 done
 if [ -z "$archs" ]; then
-  skip_all "QEMU boot tools missing ($(sbq_missing_tools x86_64)); scripts/install-qemu-deps.sh installs them"
+  skip_all "QEMU boot tools missing ($(sbq_missing_tools x86_64));" \
+    "scripts/install-qemu-deps.sh installs them"
 fi
 
 # The host side of the network check: a file served on 127.0.0.1 only.
@@ -85,6 +86,12 @@ for arch in $archs; do
 done
 for pid in "${pids[@]}"; do wait "$pid" || true; done
 
+# failed WHAT: the end of the build and boot log, then a bail-out.
+failed () {
+  sed 's/^/# /' "$arch.build.log" | tail -n 60
+  fatal "$1"
+}
+
 n_per_arch=6
 plan $((2 * n_per_arch))
 for arch in x86_64 aarch64; do
@@ -99,10 +106,10 @@ for arch in x86_64 aarch64; do
       continue
       ;;
   esac
-  [ -e "$arch.built" ] || { sed 's/^/# /' "$arch.build.log" | tail -n 40; fatal "$arch: build-disk.sh failed"; }
+  [ -e "$arch.built" ] || failed "$arch: build-disk.sh failed"
   ok "$arch: build-disk.sh builds the disk"
 
-  [ -s "$arch.boot" ] || { sed 's/^/# /' "$arch.build.log" | tail -n 60; fatal "$arch: boot.sh failed"; }
+  [ -s "$arch.boot" ] || failed "$arch: boot.sh failed"
   tr -d '\r' <"$arch.console" >"$arch.txt"
   assert_file_has_content "$arch.boot" "^boot: $arch poweroff "
   assert_file_has_content "$arch.txt" "sb-grub: slot=A"
@@ -122,8 +129,8 @@ for arch in x86_64 aarch64; do
   assert_file_has_content "$arch.install.json" '"committed" *: *"A"'
   ok "$arch: slot A is committed with its tries reset"
 
-  [ -e "$arch.broken.built" ] || { sed 's/^/# /' "$arch.build.log" | tail -n 40; fatal "$arch: build-rootfs.sh --broken failed"; }
-  [ -s "$arch.boot2" ] || { sed 's/^/# /' "$arch.build.log" | tail -n 60; fatal "$arch: boot.sh failed"; }
+  [ -e "$arch.broken.built" ] || failed "$arch: build-rootfs.sh --broken failed"
+  [ -s "$arch.boot2" ] || failed "$arch: boot.sh failed"
   tr -d '\r' <"$arch.console2" >"$arch.txt2"
   assert_file_has_content "$arch.boot2" "^boot: $arch reset "
   assert_file_has_content "$arch.txt2" "sb-grub: slot=B"
@@ -133,7 +140,7 @@ for arch in x86_64 aarch64; do
   assert_file_has_content "$arch.env2" "^SB_B_TRIES=0$"
   ok "$arch: a slot whose initramfs fails resets before switchback-boot and uses its try up"
 
-  [ -s "$arch.boot3" ] || { sed 's/^/# /' "$arch.build.log" | tail -n 60; fatal "$arch: boot.sh failed"; }
+  [ -s "$arch.boot3" ] || failed "$arch: boot.sh failed"
   tr -d '\r' <"$arch.console3" >"$arch.txt3"
   assert_file_has_content "$arch.boot3" "^boot: $arch poweroff "
   assert_file_has_content "$arch.txt3" "sb-grub: slot=A"
