@@ -472,7 +472,47 @@ store_manifest (SbRepoServer *srv, GBytes *body, JsonNode *manifest, GError **er
 }
 
 /* Uptane §5.4.2.1: the Director accepts a vehicle version manifest only when the primary and
- * every reporting ECU signed their parts with their registered keys. */
+ * every reporting ECU signed their parts with their registered keys. @ecus is the registry
+ * (sb_repo_load_ecus). */
+static JsonNode *
+verify_manifest (GBytes *body, GHashTable *ecus, GError **error)
+{
+  if (g_bytes_get_size (body) > MANIFEST_MAX_LENGTH)
+    {
+      sb_throw (error, SB_ERROR_ENDLESS_DATA, "manifest larger than %d bytes", MANIFEST_MAX_LENGTH);
+      return NULL;
+    }
+  g_autoptr (JsonNode) parsed = sb_json_parse_bytes (body, error);
+  if (parsed == NULL)
+    return NULL;
+  JsonObject *signed_obj = JSON_NODE_HOLDS_OBJECT (parsed)
+                               ? sb_repo_object_member (json_node_get_object (parsed), "signed")
+                               : NULL;
+  const char *serial = sb_repo_string_member (signed_obj, "primary_ecu_serial");
+  if (serial == NULL)
+    {
+      sb_throw (error, SB_ERROR_PARSE, "manifest: no signed.primary_ecu_serial");
+      return NULL;
+    }
+  JsonObject *reg = g_hash_table_lookup (ecus, serial);
+  if (reg == NULL)
+    {
+      sb_throw (error, SB_ERROR_BAD_ECU_ID,
+                "primary ECU %s is not registered (switchback-repo register-ecu)", serial);
+      return NULL;
+    }
+  g_autoptr (GHashTable) keys
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)json_node_unref);
+  GHashTableIter iter;
+  gpointer k, v;
+  g_hash_table_iter_init (&iter, ecus);
+  while (g_hash_table_iter_next (&iter, &k, &v))
+    if (strcmp (k, serial) != 0)
+      g_hash_table_insert (keys, k, json_node_ref (json_object_get_member (v, "public_key")));
+  return sb_manifest_verify_with_keys (body, json_object_get_member (reg, "public_key"), keys,
+                                       error);
+}
+
 static void
 handle_manifest (SbRepoServer *srv, SoupServerMessage *msg, guint delay_ms)
 {
@@ -484,58 +524,26 @@ handle_manifest (SbRepoServer *srv, SoupServerMessage *msg, guint delay_ms)
     }
   g_autoptr (GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) manifest = NULL;
   g_autofree char *director = g_build_filename (srv->dir, "director", NULL);
-  g_autoptr (GHashTable) ecus = NULL;
+  guint status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
 
-  if (g_bytes_get_size (body) > MANIFEST_MAX_LENGTH)
-    sb_throw (&error, SB_ERROR_ENDLESS_DATA, "manifest larger than %d bytes", MANIFEST_MAX_LENGTH);
-  else if ((ecus = sb_repo_load_ecus (director, &error)) != NULL)
+  /* The registry is read for each manifest, so register-ecu takes effect at once. */
+  g_autoptr (GHashTable) ecus = sb_repo_load_ecus (director, &error);
+  if (ecus != NULL)
     {
-      g_autoptr (JsonNode) parsed = sb_json_parse_bytes (body, &error);
-      JsonObject *signed_obj = parsed != NULL && JSON_NODE_HOLDS_OBJECT (parsed)
-                                   ? sb_repo_object_member (json_node_get_object (parsed), "signed")
-                                   : NULL;
-      JsonNode *serial_node
-          = signed_obj != NULL && json_object_has_member (signed_obj, "primary_ecu_serial")
-                ? json_object_get_member (signed_obj, "primary_ecu_serial")
-                : NULL;
-      const char *serial = serial_node != NULL && JSON_NODE_HOLDS_VALUE (serial_node)
-                                   && json_node_get_value_type (serial_node) == G_TYPE_STRING
-                               ? json_node_get_string (serial_node)
-                               : NULL;
-      JsonObject *reg = serial != NULL ? g_hash_table_lookup (ecus, serial) : NULL;
-      if (parsed == NULL)
-        ;
-      else if (serial == NULL)
-        sb_throw (&error, SB_ERROR_PARSE, "manifest: no signed.primary_ecu_serial");
-      else if (reg == NULL)
-        sb_throw (&error, SB_ERROR_BAD_ECU_ID,
-                  "primary ECU %s is not registered (switchback-repo register-ecu)", serial);
-      else
+      g_autoptr (JsonNode) manifest = verify_manifest (body, ecus, &error);
+      if (manifest == NULL)
+        status = SOUP_STATUS_BAD_REQUEST;
+      else if (store_manifest (srv, body, manifest, &error))
         {
-          g_autoptr (GHashTable) keys = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                                               (GDestroyNotify)json_node_unref);
-          GHashTableIter iter;
-          gpointer k, v;
-          g_hash_table_iter_init (&iter, ecus);
-          while (g_hash_table_iter_next (&iter, &k, &v))
-            if (strcmp (k, serial) != 0)
-              g_hash_table_insert (keys, k,
-                                   json_node_ref (json_object_get_member (v, "public_key")));
-          manifest = sb_manifest_verify_with_keys (body, json_object_get_member (reg, "public_key"),
-                                                   keys, &error);
+          sb_repo_stream_respond_text (msg, SOUP_STATUS_OK, "", delay_ms);
+          return;
         }
-    }
-  if (manifest != NULL && store_manifest (srv, body, manifest, &error))
-    {
-      sb_repo_stream_respond_text (msg, SOUP_STATUS_OK, "", delay_ms);
-      return;
     }
   g_autofree char *text = g_strdup_printf ("manifest refused: %s [%s]\n", error->message,
                                            sb_error_code_name (error->code));
   g_printerr ("%s", text);
-  sb_repo_stream_respond_text (msg, SOUP_STATUS_BAD_REQUEST, text, delay_ms);
+  sb_repo_stream_respond_text (msg, status, text, delay_ms);
 }
 
 static void

@@ -58,3 +58,25 @@ sb_repo_string_member (JsonObject *obj, const char *name)
              ? json_node_get_string (n)
              : NULL;
 }
+
+JsonArray *
+sb_repo_array_member (JsonObject *obj, const char *name)
+{
+  if (obj == NULL || !json_object_has_member (obj, name))
+    return NULL;
+  JsonNode *n = json_object_get_member (obj, name);
+  return JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
+gboolean
+sb_repo_array_has_string (JsonArray *array, const char *value)
+{
+  for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
+    {
+      JsonNode *n = json_array_get_element (array, i);
+      if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+          && g_strcmp0 (json_node_get_string (n), value) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}

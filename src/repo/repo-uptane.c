@@ -255,12 +255,8 @@ sb_repo_cmd_uptane_assign (int argc, char **argv)
                                   "with a hardware id",
                                   serial);
     }
-  JsonArray *hwids = image_custom != NULL && json_object_has_member (image_custom, "hardwareIds")
-                         ? json_object_get_array_member (image_custom, "hardwareIds")
-                         : NULL;
-  gboolean listed = FALSE;
-  for (guint i = 0; hwids != NULL && i < json_array_get_length (hwids); i++)
-    listed = listed || g_strcmp0 (json_array_get_string_element (hwids, i), hwid) == 0;
+  gboolean listed
+      = sb_repo_array_has_string (sb_repo_array_member (image_custom, "hardwareIds"), hwid);
   if (!listed)
     g_printerr ("warning: image %s is not released for hardware id %s; clients will refuse "
                 "this assignment\n",

@@ -136,11 +136,7 @@ check_file (const char *path, const SbTargetInfo *info, GError **error)
 static gboolean
 is_ostree (const SbTargetInfo *info)
 {
-  JsonNode *f = info->custom != NULL && json_object_has_member (info->custom, "targetFormat")
-                    ? json_object_get_member (info->custom, "targetFormat")
-                    : NULL;
-  return f != NULL && JSON_NODE_HOLDS_VALUE (f)
-         && g_strcmp0 (json_node_get_string (f), "OSTREE") == 0;
+  return g_strcmp0 (sb_repo_string_member (info->custom, "targetFormat"), "OSTREE") == 0;
 }
 
 static gboolean
@@ -269,17 +265,6 @@ verify_repo (const char *dir, gint64 now, gboolean check_files, Counts *counts, 
   return g_steal_pointer (&ts);
 }
 
-static const char *
-custom_string (const SbTargetInfo *info, const char *name)
-{
-  if (info->custom == NULL || !json_object_has_member (info->custom, name))
-    return NULL;
-  JsonNode *n = json_object_get_member (info->custom, name);
-  return JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
-             ? json_node_get_string (n)
-             : NULL;
-}
-
 static gint64
 release_counter (const SbTargetInfo *info)
 {
@@ -330,31 +315,22 @@ match_director_target (SbTrustedSet *image, const SbTargetInfo *d, GError **erro
     return sb_throw (error, SB_ERROR_MISMATCH,
                      "Director target %s: release counter differs from the Image repository's",
                      d->path);
-  JsonObject *ecus = d->custom != NULL && json_object_has_member (d->custom, "ecuIdentifiers")
-                         ? json_object_get_object_member (d->custom, "ecuIdentifiers")
-                         : NULL;
-  JsonArray *hwids = i->custom != NULL && json_object_has_member (i->custom, "hardwareIds")
-                         ? json_object_get_array_member (i->custom, "hardwareIds")
-                         : NULL;
+  JsonObject *ecus = sb_repo_object_member (d->custom, "ecuIdentifiers");
+  JsonArray *hwids = sb_repo_array_member (i->custom, "hardwareIds");
   g_autoptr (GList) serials = ecus != NULL ? json_object_get_members (ecus) : NULL;
   if (serials == NULL)
     return sb_throw (error, SB_ERROR_PARSE, "Director target %s names no ECU", d->path);
   for (GList *l = serials; l != NULL; l = l->next)
     {
-      JsonObject *ecu = json_object_get_object_member (ecus, l->data);
-      const char *hw = ecu != NULL && json_object_has_member (ecu, "hardwareId")
-                           ? json_object_get_string_member (ecu, "hardwareId")
-                           : NULL;
-      gboolean listed = FALSE;
-      for (guint k = 0; hwids != NULL && k < json_array_get_length (hwids); k++)
-        listed = listed || g_strcmp0 (json_array_get_string_element (hwids, k), hw) == 0;
-      if (!listed)
+      const char *hw = sb_repo_string_member (sb_repo_object_member (ecus, l->data), "hardwareId");
+      if (!sb_repo_array_has_string (hwids, hw))
         return sb_throw (error, SB_ERROR_BAD_HARDWARE_ID,
                          "Director target %s for ECU %s: the image is not released for "
                          "hardware id %s",
                          d->path, (const char *)l->data, hw != NULL ? hw : "(none)");
     }
-  const char *df = custom_string (d, "targetFormat"), *ifmt = custom_string (i, "targetFormat");
+  const char *df = sb_repo_string_member (d->custom, "targetFormat"),
+             *ifmt = sb_repo_string_member (i->custom, "targetFormat");
   if (df != NULL && ifmt != NULL && strcmp (df, ifmt) != 0)
     return sb_throw (error, SB_ERROR_MISMATCH,
                      "Director target %s: format %s differs from the Image repository's %s",
