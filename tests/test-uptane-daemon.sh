@@ -52,6 +52,13 @@ assert_streq "$(sb status --json | python3 -c 'import json,sys; j=json.load(sys.
   "staged B fw-1.bin"
 grub-editenv "$SB_TMP/grubenv" list > env.txt
 assert_file_has_content env.txt "^SB_ORDER=B A"
+expect_exit 0 sb status --json
+python3 - out.txt <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["slots"]["booted"] == "A", j["slots"]
+assert j["slots"]["B"]["target"] == "fw-1.bin" and j["slots"]["B"]["length"] == 5000, j["slots"]
+EOF
 [ "$(manifests)" -gt "$before" ] || fatal "the cycle did not report to the Director"
 ok "daemon --once installs the assigned image into the inactive slot and exits 10"
 

@@ -7,6 +7,7 @@
 #include "sb-builtins.h"
 #include "sb-install-state.h"
 #include "sb-metadata.h"
+#include "sb-update-cycle.h"
 #include "sb-uptane-freshness.h"
 #include "sb-uptane.h"
 
@@ -31,6 +32,10 @@ typedef struct {
   char *counters_error;
   SbInstallState *install;
   char *install_error;
+  gboolean booted_known; /* switchback.slot= on the kernel command line */
+  SbSlotId booted;
+  SbSlotImage *slot_images[2]; /* what the update cycle wrote into each slot, or NULL */
+  char *images_error;
   GPtrArray *queued; /* SbReport */
   char *queue_error;
   SbReport *last;
@@ -48,6 +53,9 @@ status_clear (Status *s)
     g_clear_pointer (&s->repos[i], g_ptr_array_unref);
   g_clear_pointer (&s->counters, sb_counters_free);
   g_clear_pointer (&s->install, sb_install_state_free);
+  for (guint i = 0; i < 2; i++)
+    g_clear_pointer (&s->slot_images[i], sb_slot_image_free);
+  g_free (s->images_error);
   g_clear_pointer (&s->queued, g_ptr_array_unref);
   g_clear_pointer (&s->last, sb_report_free);
   g_free (s->identity_error);
@@ -95,6 +103,16 @@ status_load (Status *s, SbConfig *config)
   if (s->install == NULL)
     s->install_error = take_message (error, &s->damaged);
   g_clear_error (&error);
+
+  /* Not booted through GRUB's slot choice (no switchback.slot=): the booted slot is unknown. */
+  s->booted_known = sb_slots_read_cmdline (config->cmdline_file, &s->booted, NULL, NULL);
+  for (guint i = 0; i < 2 && s->images_error == NULL; i++)
+    {
+      s->slot_images[i] = sb_update_get_slot_image (state_dir, (SbSlotId) i, &error);
+      if (error != NULL)
+        s->images_error = take_message (error, &s->damaged);
+      g_clear_error (&error);
+    }
 
   /* Listing the queue does not create it: a status must not need write access. */
   g_autofree char *queue_dir = g_build_filename (state_dir, SB_REPORT_QUEUE_DIR_NAME, NULL);
@@ -217,6 +235,29 @@ add_install_json (JsonBuilder *b, Status *s)
           json_builder_add_int_value (b, (gint64) st->bytes_done);
         }
     }
+  json_builder_end_object (b);
+
+  json_builder_set_member_name (b, "slots");
+  json_builder_begin_object (b);
+  add_string_or_null (b, "booted", s->booted_known ? sb_slot_id_name (s->booted) : NULL);
+  for (guint i = 0; i < 2; i++)
+    {
+      SbSlotImage *im = s->slot_images[i];
+      json_builder_set_member_name (b, sb_slot_id_name ((SbSlotId) i));
+      if (im == NULL)
+        {
+          json_builder_add_null_value (b);
+          continue;
+        }
+      json_builder_begin_object (b);
+      add_string_or_null (b, "target", im->target);
+      add_string_or_null (b, "sha256", im->sha256);
+      json_builder_set_member_name (b, "length");
+      json_builder_add_int_value (b, (gint64) im->length);
+      json_builder_end_object (b);
+    }
+  if (s->images_error != NULL)
+    add_string_or_null (b, "error", s->images_error);
   json_builder_end_object (b);
 
   json_builder_set_member_name (b, "counters");
@@ -354,6 +395,15 @@ print_text (Status *s)
                 " bytes)\n",
                 st->target, sb_slot_id_name (st->slot), st->bytes_done, st->length);
     }
+  printf ("  booted slot    %s\n", s->booted_known ? sb_slot_id_name (s->booted)
+                                                    : "(unknown: no switchback.slot=)");
+  for (guint i = 0; i < 2; i++)
+    if (s->slot_images[i] != NULL)
+      printf ("  slot %s holds   %s (%" G_GUINT64_FORMAT " bytes)\n",
+              sb_slot_id_name ((SbSlotId) i), s->slot_images[i]->target,
+              s->slot_images[i]->length);
+  if (s->images_error != NULL)
+    printf ("  error: %s\n", s->images_error);
   if (s->counters == NULL)
     printf ("  counters error: %s\n", s->counters_error);
   else
