@@ -76,6 +76,7 @@ int sb_repo_cmd_status (int argc, char **argv);
 int sb_repo_cmd_verify (int argc, char **argv);
 int sb_repo_cmd_uptane_init (int argc, char **argv);
 int sb_repo_cmd_uptane_add_image (int argc, char **argv);
+int sb_repo_cmd_uptane_add_ostree (int argc, char **argv);
 int sb_repo_cmd_uptane_assign (int argc, char **argv);
 int sb_repo_cmd_uptane_clear (int argc, char **argv);
 int sb_repo_cmd_register_ecu (int argc, char **argv);
