@@ -13,6 +13,8 @@
 #   --vars FILE       the firmware's writable variable store (default DISK.vars, copied from
 #                     the firmware's template when absent), kept across the boots of one disk
 #   --memory MIB      guest memory (default 512)
+#   --cut-on REGEX    cut the power (SIGKILL to QEMU) as soon as a console line matches the
+#                     extended regular expression REGEX (checked every 0.1 s)
 #
 # QEMU runs with -no-reboot, so the guest powering off, resetting (reboot -f, a kernel panic
 # with panic=-1, GRUB's reset entry) or QEMU being killed at TIMEOUT all end this boot. The next
@@ -21,8 +23,9 @@
 # Prints one line on stdout: "boot: ARCH END SECONDS", END being
 #   poweroff  the kernel powered the machine off (the guest init's normal end)
 #   reset     the machine reset itself (or GRUB's reset entry ran)
-#   timeout   killed after TIMEOUT seconds: a hang, or a power cut when that is the point
-# Exit status: 0 for poweroff and reset, 124 for timeout, 1 when QEMU could not run. On
+#   cut       --cut-on matched and the power was cut
+#   timeout   killed after TIMEOUT seconds: a hang
+# Exit status: 0 for poweroff, reset and cut, 124 for timeout, 1 when QEMU could not run. On
 # timeout or error, the last 50 console lines go to stderr.
 #
 # Networking: QEMU's user-mode network (slirp) runs inside the QEMU process; the guest is
@@ -38,7 +41,7 @@ source "$(dirname "$0")/lib.sh"
 
 usage () {
   echo "usage: boot.sh x86_64|aarch64 DISK LOG [TIMEOUT] [--scenario FILE] [--server PORT]" \
-       "[--vars FILE] [--memory MIB]" >&2
+       "[--vars FILE] [--memory MIB] [--cut-on REGEX]" >&2
   exit 2
 }
 [ $# -ge 3 ] || usage
@@ -52,12 +55,14 @@ scenario=
 server_port=
 vars="$disk.vars"
 memory=512
+cut_on=
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenario) [ $# -ge 2 ] || usage; scenario="$2"; shift 2 ;;
     --server) [ $# -ge 2 ] || usage; server_port="$2"; shift 2 ;;
     --vars) [ $# -ge 2 ] || usage; vars="$2"; shift 2 ;;
     --memory) [ $# -ge 2 ] || usage; memory="$2"; shift 2 ;;
+    --cut-on) [ $# -ge 2 ] || usage; cut_on="$2"; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -76,7 +81,8 @@ esac
 args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$SBQ_FW_CODE"
        -drive "if=pflash,format=raw,unit=1,file=$vars"
        -drive "if=none,id=disk0,format=raw,file=$disk,cache=unsafe"
-       -device virtio-blk-pci,drive=disk0,bootindex=0)
+       -device virtio-blk-pci,drive=disk0,bootindex=0
+       -device virtio-rng-pci)
 if [ -n "$scenario" ]; then
   args+=(-fw_cfg "name=opt/switchback/scenario,file=$scenario")
 fi
@@ -88,11 +94,39 @@ if [ -n "$server_port" ]; then
 fi
 
 : >"$log"
+rm -f "$log.pid" "$log.cut"
 t0=$(sbq_now)
 rc=0
-timeout -k 5 "$timeout_s" "$SBQ_QEMU" "${args[@]}" 2>"$log.qemu" || rc=$?
+timeout -k 5 "$timeout_s" "$SBQ_QEMU" "${args[@]}" -pidfile "$log.pid" 2>"$log.qemu" &
+qemu_job=$!
+watcher=
+if [ -n "$cut_on" ]; then
+  # The power cut: SIGKILL, so QEMU writes nothing more; what the guest had not yet written to
+  # its disk is lost, what it had written stays in the image file.
+  qemu_exe=$(readlink -f "$(command -v "$SBQ_QEMU")")
+  (
+    while sleep 0.1; do
+      if grep -a -q -E -e "$cut_on" "$log"; then
+        pid=$(cat "$log.pid" 2>/dev/null) || exit 0
+        [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$qemu_exe" ] || exit 0
+        touch "$log.cut"
+        kill -KILL "$pid"
+        exit 0
+      fi
+    done
+  ) &
+  watcher=$!
+fi
+wait "$qemu_job" 2>/dev/null || rc=$?
+if [ -n "$watcher" ]; then
+  kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
+fi
 secs=$(awk -v a="$t0" -v b="$(sbq_now)" 'BEGIN { printf "%.1f", b - a }')
-if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+if [ -e "$log.cut" ]; then
+  end=cut
+  rc=0
+elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
   end=timeout
   rc=124
 elif [ "$rc" != 0 ]; then
@@ -101,11 +135,12 @@ elif [ "$rc" != 0 ]; then
   sed 's/^/  qemu: /' "$log.qemu" >&2
   tail -n 50 "$log" | tr -d '\r' | sed 's/^/  console: /' >&2
   exit 1
-elif grep -q 'reboot: Power down' "$log"; then
+elif grep -a -q 'reboot: Power down' "$log"; then
   end=poweroff
 else
   end=reset
 fi
+rm -f "$log.pid"
 echo "boot: $arch $end $secs"
 if [ -n "${SB_QEMU_TIMINGS:-}" ]; then echo "$arch boot-$end $secs" >>"$SB_QEMU_TIMINGS"; fi
 if [ "$end" = timeout ]; then

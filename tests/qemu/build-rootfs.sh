@@ -27,7 +27,7 @@
 # the Debian cloud kernel as /boot/vmlinuz (gzip-compressed on aarch64) and the initramfs of
 # build-initramfs.sh as /boot/initrd.img; switchback and switchback-boot (the native build for
 # x86_64, the cross build for aarch64) in /usr/bin with their shared libraries and loader; the
-# kernel modules for the NIC, fw_cfg and FAT; /etc/fstab mounting the ESP on /boot/efi and the
+# kernel modules for the NIC, the RNG, fw_cfg and FAT; /etc/fstab mounting the ESP on /boot/efi and the
 # data partition on /data by GPT partition name. The switchback config sits at the path compiled
 # into the binaries (switchback-boot --print-paths), with /etc/switchback pointing there if it
 # differs.
@@ -102,8 +102,8 @@ populate () {
     ln -s "$(realpath -m --relative-to=/etc "$(dirname "$conf_path")")" "$root/etc/switchback"
   fi
 
-  sbq_install_modules "$root" virtio_net qemu_fw_cfg vfat nls_cp437 nls_ascii nls_utf8 \
-    nls_iso8859-1
+  sbq_install_modules "$root" virtio_net virtio_rng qemu_fw_cfg vfat nls_cp437 nls_ascii \
+    nls_utf8 nls_iso8859-1
 
   cat >"$root/etc/fstab" <<'EOF'
 # The ESP (grubenv) and the data partition that both slots share (switchback state, scenarios).

@@ -59,7 +59,7 @@ done
 version=$(cat /etc/sb-qemu/version 2>/dev/null || echo unknown)
 say "init slot=$slot version=$version emergency=$emergency"
 
-for m in vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859_1 virtio_net qemu_fw_cfg; do
+for m in vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859_1 virtio_net virtio_rng qemu_fw_cfg; do
   modprobe -q "$m" 2>/dev/null
 done
 mount -a || say "mount -a failed"

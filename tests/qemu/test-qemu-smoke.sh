@@ -52,12 +52,15 @@ echo "smoke: payload \$(sha256sum </tmp/payload.bin | cut -d' ' -f1)"
 exit 7
 EOF
 
+# The power is cut while this one sleeps.
+printf 'echo "smoke: cut here"\nsleep 600\necho "smoke: not cut"\n' >cut.sh
+
 export SB_QEMU_TIMINGS="$SB_TMP/timings"
 : >"$SB_QEMU_TIMINGS"
 
 # run_arch ARCH: builds the disk and boots it once; then puts a slot B whose initramfs fails
-# first in grubenv with one try, and boots twice: B fails, then GRUB falls back to A. The
-# outcome lands in ARCH.* files.
+# first in grubenv with one try, and boots twice: B fails, then GRUB falls back to A, where the
+# power is cut during the scenario. The outcome lands in ARCH.* files.
 run_arch () {
   local arch="$1"
   "$qemu/build-disk.sh" "$arch" "$arch.img" >"$arch.build.log" 2>&1 || return 1
@@ -75,8 +78,8 @@ run_arch () {
   "$qemu/boot.sh" "$arch" "$arch.img" "$arch.console2" 300 >"$arch.boot2" \
     2>>"$arch.build.log" || return 1
   "$qemu/disk-files.sh" "$arch.img" env >"$arch.env2"
-  "$qemu/boot.sh" "$arch" "$arch.img" "$arch.console3" 300 >"$arch.boot3" \
-    2>>"$arch.build.log" || return 1
+  "$qemu/boot.sh" "$arch" "$arch.img" "$arch.console3" 300 --scenario cut.sh \
+    --cut-on '^smoke: cut here' >"$arch.boot3" 2>>"$arch.build.log" || return 1
 }
 
 pids=()
@@ -92,7 +95,7 @@ failed () {
   fatal "$1"
 }
 
-n_per_arch=6
+n_per_arch=7
 plan $((2 * n_per_arch))
 for arch in x86_64 aarch64; do
   case " $archs " in
@@ -142,10 +145,15 @@ for arch in x86_64 aarch64; do
 
   [ -s "$arch.boot3" ] || failed "$arch: boot.sh failed"
   tr -d '\r' <"$arch.console3" >"$arch.txt3"
-  assert_file_has_content "$arch.boot3" "^boot: $arch poweroff "
   assert_file_has_content "$arch.txt3" "sb-grub: slot=A"
   assert_file_has_content "$arch.txt3" "^SB-QEMU: init slot=A version=1 emergency=0"
   ok "$arch: GRUB falls back to slot A when B has no tries left"
+
+  assert_file_has_content "$arch.boot3" "^boot: $arch cut "
+  assert_file_has_content "$arch.txt3" "^smoke: cut here"
+  assert_not_file_has_content "$arch.txt3" "^smoke: not cut"
+  assert_not_file_has_content "$arch.txt3" "^SB-QEMU: scenario exit"
+  ok "$arch: boot.sh --cut-on cuts the power at the console line"
 done
 
 sed 's/^/# time: /' "$SB_QEMU_TIMINGS"
