@@ -23,9 +23,12 @@
  * check starts from the same state.
  *
  * State directory layout: <state-dir>/metadata/director/ and <state-dir>/metadata/image/ hold
- * ROLE.json files (root.json copied on first use from [uptane] director-root / image-root),
- * metadata/.lock serialises checks of one state directory (flock), and
+ * ROLE.json files (root.json from [uptane] director-root / image-root, installed by the first
+ * check that passes), metadata/.lock serialises checks of one state directory (flock), and
  * metadata/.director.staging/, metadata/.image.staging/ exist only during a check.
+ *
+ * Expiry is checked against the system clock, never earlier than the build time, and an error
+ * says when the clock looks wrong (sb-uptane-freshness.h).
  *
  * Errors are the trusted set's, the fetcher's or the Uptane rules' codes, prefixed with the
  * repository, and they name the attack class ("... (freeze attack)"). SB_ERROR_NOT_FOUND for an
