@@ -48,7 +48,7 @@ G_BEGIN_DECLS
 #define SB_INSTALL_FORMAT_BINARY "BINARY"
 
 /* The ring: buffers in flight between the download, the hasher and the writer. */
-#define SB_INSTALL_DEFAULT_BUFFER_SIZE (1024 * 1024)
+#define SB_INSTALL_DEFAULT_BUFFER_SIZE (128 * 1024)
 #define SB_INSTALL_DEFAULT_BUFFERS 4
 /* Checkpoints: one every 1/16 of the image, at least 1 MiB and at most 64 MiB apart. */
 #define SB_INSTALL_CHECKPOINTS_PER_IMAGE 16

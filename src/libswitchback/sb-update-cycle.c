@@ -466,7 +466,6 @@ failure_code (const GError *error)
     {
     case SB_ERROR_LENGTH_MISMATCH:
     case SB_ERROR_HASH_MISMATCH:
-    case SB_ERROR_ROLLBACK:
       return SB_RESULT_VERIFICATION_FAILED;
     case SB_ERROR_NO_SPACE:
     case SB_ERROR_INSTALL:
@@ -719,6 +718,12 @@ cycle_locked (SbConfig *config, SbIdentity *identity, const SbUpdateOptions *opt
   if (sb_uptane_get_clock_problem (uptane) != NULL)
     result->clock_problem = g_strdup (sb_uptane_get_clock_problem (uptane));
   sb_install_test_kill_point ("update-verified");
+
+  /* The check raised the role versions in counters.json: install and stage from a fresh read,
+   * so that saving the counters never meets a stale copy (which sb_counters_save refuses). */
+  g_clear_pointer (&ctx, sb_boot_context_free);
+  if ((ctx = sb_boot_context_load (config, NULL, error)) == NULL)
+    return FALSE;
 
   g_autoptr (GError) pick_error = NULL;
   SbUptaneTarget *ut = pick_target (update, sb_identity_get_ecu_serial (identity), &pick_error);
