@@ -11,7 +11,7 @@ command -v curl >/dev/null || skip_all "curl is not installed"
 command -v sfdisk >/dev/null || skip_all "sfdisk is not installed"
 command -v grub-editenv >/dev/null || skip_all "grub-editenv is not installed"
 
-plan 4
+plan 5
 
 uptane_setup
 truncate -s 24M "$SB_TMP/disk.img"
@@ -65,6 +65,20 @@ ok "daemon --once installs the assigned image into the inactive slot and exits 1
 expect_exit 10 sb daemon --once
 assert_file_has_content err.txt "fw-1.bin is staged in slot B, waiting for a reboot"
 ok "the next cycle leaves the staged install alone"
+
+# Booted into slot B: check reports fw-1.bin as the installed image and as already running.
+echo "BOOT_IMAGE=/vmlinuz root=/dev/vda3 switchback.slot=B" > "$SB_TMP/cmdline"
+expect_exit 0 sb check
+assert_file_has_content out.txt "Assigned to ECU $ECU (hardware id $HWID), already running"
+python3 - "$(last_manifest)" <<'EOF'
+import json, sys
+signed = json.load(open(sys.argv[1]))["signed"]["ecu_version_manifests"]["ECU1"]["signed"]
+assert signed["installed_image"]["filepath"] == "fw-1.bin", signed["installed_image"]
+assert signed["installed_image"]["fileinfo"]["length"] == 5000, signed["installed_image"]
+EOF
+expect_exit 0 sb check --json
+python3 -c 'import json,sys; assert json.load(sys.stdin)["targets"][0]["running"] is True' < out.txt
+ok "check reports the booted slot's image to the Director and says it is already running"
 
 # A refused cycle is logged; the daemon's --once exit status says why.
 R uptane-assign "$UP" --name fw-1.bin --ecu "$ECU" --hardware-id hw-other --publish > /dev/null

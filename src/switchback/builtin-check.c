@@ -27,7 +27,8 @@ add_string_or_null (JsonBuilder *b, const char *name, const char *value)
 }
 
 static void
-add_target_json (JsonBuilder *b, SbUptane *uptane, SbUptaneUpdate *update, SbUptaneTarget *t)
+add_target_json (JsonBuilder *b, SbUptane *uptane, SbUptaneUpdate *update, SbUptaneTarget *t,
+                 const SbSlotImage *booted)
 {
   json_builder_begin_object (b);
   add_string_or_null (b, "ecu_serial", t->ecu_serial);
@@ -47,12 +48,14 @@ add_target_json (JsonBuilder *b, SbUptane *uptane, SbUptaneUpdate *update, SbUpt
   json_builder_add_value (b, json_node_init_object (json_node_alloc (), t->image->hashes));
   g_autofree char *url = sb_uptane_target_url (uptane, t);
   add_string_or_null (b, "url", url);
+  json_builder_set_member_name (b, "running");
+  json_builder_add_boolean_value (b, sb_cli_target_is_booted (t, booted));
   json_builder_end_object (b);
 }
 
 static void
-print_json (SbUptane *uptane, SbUptaneUpdate *update, const GError *manifest_error,
-            guint reports_sent)
+print_json (SbUptane *uptane, SbUptaneUpdate *update, const SbSlotImage *booted,
+            const GError *manifest_error, guint reports_sent)
 {
   SbIdentity *identity = sb_uptane_get_identity (uptane);
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -68,7 +71,7 @@ print_json (SbUptane *uptane, SbUptaneUpdate *update, const GError *manifest_err
   json_builder_set_member_name (b, "targets");
   json_builder_begin_array (b);
   for (guint i = 0; i < update->targets->len; i++)
-    add_target_json (b, uptane, update, update->targets->pdata[i]);
+    add_target_json (b, uptane, update, update->targets->pdata[i], booted);
   json_builder_end_array (b);
   json_builder_set_member_name (b, "manifest");
   json_builder_begin_object (b);
@@ -85,7 +88,7 @@ print_json (SbUptane *uptane, SbUptaneUpdate *update, const GError *manifest_err
 }
 
 static void
-print_text (SbUptane *uptane, SbUptaneUpdate *update)
+print_text (SbUptane *uptane, SbUptaneUpdate *update, const SbSlotImage *booted)
 {
   if (update->targets->len == 0)
     {
@@ -99,7 +102,11 @@ print_text (SbUptane *uptane, SbUptaneUpdate *update)
       SbUptaneTarget *t = update->targets->pdata[i];
       g_autofree char *url = sb_uptane_target_url (uptane, t);
       const char *sha256 = sb_uptane_target_get_sha256 (t);
-      printf ("Update for ECU %s (hardware id %s):\n", t->ecu_serial, t->hardware_id);
+      if (sb_cli_target_is_booted (t, booted))
+        printf ("Assigned to ECU %s (hardware id %s), already running:\n", t->ecu_serial,
+                t->hardware_id);
+      else
+        printf ("Update for ECU %s (hardware id %s):\n", t->ecu_serial, t->hardware_id);
       printf ("  target           %s\n", t->name);
       printf ("  format           %s\n", t->format != NULL ? t->format : "(not given)");
       printf ("  length           %" G_GUINT64_FORMAT " bytes\n", t->length);
@@ -149,7 +156,8 @@ sb_builtin_check (SbCli *cli, int argc, char **argv)
    * so a failure is only a warning. */
   g_autoptr (GError) manifest_error = NULL;
   guint reports_sent = 0;
-  if (!sb_cli_send_manifest (uptane, &reports_sent, &manifest_error))
+  g_autoptr (SbSlotImage) booted = sb_cli_booted_image (cli->config);
+  if (!sb_cli_send_manifest (uptane, booted, &reports_sent, &manifest_error))
     g_printerr ("switchback: warning: %s\n", manifest_error->message);
 
   g_autoptr (SbUptaneUpdate) update = sb_uptane_check (uptane, &error);
@@ -159,8 +167,8 @@ sb_builtin_check (SbCli *cli, int argc, char **argv)
     g_printerr ("switchback: warning: %s\n", sb_uptane_get_clock_problem (uptane));
 
   if (cli->json)
-    print_json (uptane, update, manifest_error, reports_sent);
+    print_json (uptane, update, booted, manifest_error, reports_sent);
   else
-    print_text (uptane, update);
+    print_text (uptane, update, booted);
   return SB_EXIT_OK;
 }

@@ -53,7 +53,8 @@ run_check_cycle (SbUptane *uptane)
 {
   g_autoptr (GError) error = NULL;
   guint reports_sent = 0;
-  if (!sb_cli_send_manifest (uptane, &reports_sent, &error))
+  g_autoptr (SbSlotImage) booted = sb_cli_booted_image (sb_uptane_get_config (uptane));
+  if (!sb_cli_send_manifest (uptane, booted, &reports_sent, &error))
     {
       g_printerr ("switchback: warning: %s\n", error->message);
       g_clear_error (&error);
@@ -79,10 +80,12 @@ run_check_cycle (SbUptane *uptane)
           t->has_release_counter ? g_strdup_printf ("%" G_GUINT64_FORMAT, t->release_counter)
                                  : g_strdup ("none");
       g_printerr ("switchback: update verified for ECU %s: %s (%s, %" G_GUINT64_FORMAT
-                  " bytes, release counter %s, correlation id %s); not installed (check only)\n",
+                  " bytes, release counter %s, correlation id %s); %s\n",
                   t->ecu_serial, t->name, t->format != NULL ? t->format : "format not given",
                   t->length, counter,
-                  update->correlation_id != NULL ? update->correlation_id : "none");
+                  update->correlation_id != NULL ? update->correlation_id : "none",
+                  sb_cli_target_is_booted (t, booted) ? "already running"
+                                                      : "not installed (check only)");
     }
   return SB_EXIT_OK;
 }
