@@ -8,8 +8,10 @@
 #   LOG               the serial console, written from the firmware's first line on
 #   TIMEOUT           seconds before the boot counts as hung and QEMU is killed (default 180)
 #   --scenario FILE   a shell script the guest's init runs (fw_cfg opt/switchback/scenario)
-#   --server PORT     user-mode networking in which the guest reaches the host's
-#                     127.0.0.1:PORT at 10.0.2.100:PORT, and nothing else (see below)
+#   --server PORT[:GUESTPORT]
+#                     user-mode networking in which the guest reaches the host's
+#                     127.0.0.1:PORT at 10.0.2.100:GUESTPORT (default 80), and nothing else
+#                     (see below); repeatable, one GUESTPORT each
 #   --vars FILE       the firmware's writable variable store (default DISK.vars, copied from
 #                     the firmware's template when absent), kept across the boots of one disk
 #   --memory MIB      guest memory (default 512)
@@ -30,17 +32,18 @@
 #
 # Networking: QEMU's user-mode network (slirp) runs inside the QEMU process; the guest is
 # 10.0.2.15/24 (guest-init.sh sets it). With restrict=on the guest can open no connection to
-# anything, except through the guestfwd rule that --server adds: a TCP connection from the
-# guest to 10.0.2.100:PORT makes QEMU run forward.py, which connects to 127.0.0.1:PORT on the
-# host, once per connection. So a test server binds 127.0.0.1 only, and the guest's config
-# names http://10.0.2.100:PORT (with allow-http=true, as that is not loopback to switchback).
+# anything, except through the guestfwd rules that --server adds: a TCP connection from the
+# guest to 10.0.2.100:GUESTPORT makes QEMU run forward.py, which connects to 127.0.0.1:PORT on
+# the host, once per connection. So a test server binds 127.0.0.1 only, on any free port, and
+# the guest's config names a fixed URL, http://10.0.2.100/ (with allow-http=true, as that is
+# not loopback to switchback), so that guest images do not depend on the host's port.
 # (Without restrict=on, slirp also maps 10.0.2.2:PORT to the host's 127.0.0.1:PORT, but then
 # the guest could reach any address the host can; restrict=on rules that out.)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 usage () {
-  echo "usage: boot.sh x86_64|aarch64 DISK LOG [TIMEOUT] [--scenario FILE] [--server PORT]" \
+  echo "usage: boot.sh x86_64|aarch64 DISK LOG [TIMEOUT] [--scenario FILE] [--server PORT[:GUESTPORT]]" \
        "[--vars FILE] [--memory MIB] [--cut-on REGEX]" >&2
   exit 2
 }
@@ -52,14 +55,14 @@ shift 3
 timeout_s=180
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then timeout_s="$1"; shift; fi
 scenario=
-server_port=
+servers=()
 vars="$disk.vars"
 memory=512
 cut_on=
 while [ $# -gt 0 ]; do
   case "$1" in
     --scenario) [ $# -ge 2 ] || usage; scenario="$2"; shift 2 ;;
-    --server) [ $# -ge 2 ] || usage; server_port="$2"; shift 2 ;;
+    --server) [ $# -ge 2 ] || usage; servers+=("$2"); shift 2 ;;
     --vars) [ $# -ge 2 ] || usage; vars="$2"; shift 2 ;;
     --memory) [ $# -ge 2 ] || usage; memory="$2"; shift 2 ;;
     --cut-on) [ $# -ge 2 ] || usage; cut_on="$2"; shift 2 ;;
@@ -86,11 +89,17 @@ args+=(-drive "if=pflash,format=raw,unit=0,readonly=on,file=$SBQ_FW_CODE"
 if [ -n "$scenario" ]; then
   args+=(-fw_cfg "name=opt/switchback/scenario,file=$scenario")
 fi
-if [ -n "$server_port" ]; then
-  case "$server_port" in *[!0-9]* | '') usage ;; esac
-  fwd="tcp:10.0.2.100:$server_port-cmd:python3 $sbq_here/forward.py 127.0.0.1 $server_port"
-  args+=(-netdev "user,id=net0,restrict=on,guestfwd=$fwd"
-         -device virtio-net-pci,netdev=net0)
+if [ "${#servers[@]}" -gt 0 ]; then
+  netdev="user,id=net0,restrict=on"
+  for srv in "${servers[@]}"; do
+    host_port="${srv%%:*}"
+    guest_port=80
+    case "$srv" in *:*) guest_port="${srv#*:}" ;; esac
+    case "$host_port:$guest_port" in *[!0-9:]* | :* | *:) usage ;; esac
+    netdev="$netdev,guestfwd=tcp:10.0.2.100:$guest_port-cmd:python3 $sbq_here/forward.py"
+    netdev="$netdev 127.0.0.1 $host_port"
+  done
+  args+=(-netdev "$netdev" -device virtio-net-pci,netdev=net0)
 fi
 
 : >"$log"

@@ -9,7 +9,8 @@
 #                  90switchback (taken from the source tree, not from the host's dracut).
 #                  aarch64: a cpio of busybox-static:arm64, the cross-built switchback-boot with
 #                  its :arm64 libraries, and initramfs-init.sh, which mounts the root and
-#                  sources the same switchback-hook.sh file at the same point (pre-pivot).
+#                  sources the module's own hook files (switchback-hook.sh) at the points
+#                  where module-setup.sh installs them (pre-pivot).
 #   --config FILE  the switchback.conf that switchback-boot reads in the initramfs (default
 #                  tests/qemu/guest.conf); installed at the path compiled into the binaries.
 #
@@ -38,6 +39,15 @@ conf_path=$(sbq_config_path)
 moddir="$top_srcdir/dracut/90switchback"
 [ -f "$moddir/module-setup.sh" ] && [ -f "$moddir/switchback-hook.sh" ] \
   || sbq_die "$moddir has no module-setup.sh and switchback-hook.sh"
+
+# The hooks of the module: each "inst_hook POINT PRIO "$moddir/FILE"" line of module-setup.sh as
+# "POINT PRIO FILE". dracut installs them as /lib/dracut/hooks/POINT/PRIO-FILE; the aarch64
+# initramfs puts them at the same paths, and initramfs-init.sh runs the points pre-mount,
+# pre-pivot and cleanup.
+hooks=$(awk '$1 == "inst_hook" && $4 ~ /^"\$moddir\// {
+               f = $4; gsub(/"/, "", f); sub(/^\$moddir\//, "", f); print $2, $3, f }' \
+          "$moddir/module-setup.sh")
+[ -n "$hooks" ] || sbq_die "no inst_hook \"\$moddir/...\" line in $moddir/module-setup.sh"
 
 # The drivers the guests need before the root is mounted: the virtio disk, and FAT for the ESP
 # that the hook mounts to write grubenv.
@@ -76,17 +86,19 @@ build_dracut () {
   fi
   # dracut reports a module whose install() failed only in its log; an initramfs without the
   # hook would boot and decide nothing, so check for it.
-  local listing
+  local listing point prio file
   listing=$(lsinitrd "$1.tmp" 2>/dev/null) || sbq_die "lsinitrd $1.tmp failed"
-  grep -q 'dracut/hooks/pre-pivot/90-switchback-hook.sh$' <<<"$listing" \
-    || sbq_die "the initramfs has no switchback hook (log: $log)"
+  while read -r point prio file; do
+    grep -q "dracut/hooks/$point/$prio-$file\$" <<<"$listing" \
+      || sbq_die "the initramfs has no $point hook $prio-$file (log: $log)"
+  done <<<"$hooks"
   mv "$1.tmp" "$1"
 }
 
 build_busybox_cpio () {
   local root="$SB_QEMU_CACHE/initramfs/root-$arch" m
   rm -rf "$root"
-  mkdir -p "$root"/{dev,proc,sys,run,sysroot,etc/sb-qemu,lib/dracut/hooks/pre-pivot}
+  mkdir -p "$root"/{dev,proc,sys,run,sysroot,etc/sb-qemu}
   sbq_merged_usr "$root"
   sbq_install_busybox "$arch" "$root"
   sbq_install_modules "$root" $drivers
@@ -94,9 +106,15 @@ build_busybox_cpio () {
   sbq_install_elf "$arch" "$root" "$boot_bin" /usr/bin/switchback-boot
   mkdir -p "$root/$(dirname "$conf_path")"
   install -m 0644 "$config" "$root/$conf_path"
-  # The name dracut's inst_hook gives it.
-  install -m 0755 "$moddir/switchback-hook.sh" \
-    "$root/lib/dracut/hooks/pre-pivot/90-switchback-hook.sh"
+  local point prio file
+  while read -r point prio file; do
+    [ -n "$point" ] || continue
+    case "$point" in pre-mount|pre-pivot|cleanup) ;;
+      *) sbq_die "module-setup.sh installs a $point hook, which initramfs-init.sh does not run" ;;
+    esac
+    mkdir -p "$root/lib/dracut/hooks/$point"
+    install -m 0755 "$moddir/$file" "$root/lib/dracut/hooks/$point/$prio-$file"
+  done <<<"$hooks"
   install -m 0755 "$sbq_here/initramfs-init.sh" "$root/init"
   (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >"$1.tmp"
   rm -rf "$root"

@@ -8,7 +8,9 @@
 #  1. proc, sys, dev, run; the kernel modules listed in /etc/sb-qemu/modules;
 #  2. waits for root= (LABEL=, PARTLABEL= or a /dev path) and mounts it on $NEWROOT, read-only
 #     unless the command line says rw;
-#  3. sources every /lib/dracut/hooks/pre-pivot/*.sh with NEWROOT set, as dracut does;
+#  3. sources the hooks of /lib/dracut/hooks/POINT/*.sh in name order, as dracut does, at the
+#     points pre-mount (before the root is mounted), pre-pivot and cleanup (after), with
+#     NEWROOT set;
 #  4. moves /dev, /proc, /sys and /run into the new root and switch_roots to init= (/sbin/init).
 #
 # When the root filesystem cannot be found it reboots, as dracut with rd.emergency=reboot does.
@@ -26,6 +28,14 @@ emergency () {
   sync
   reboot -f
   sleep 3600
+}
+
+# run_hooks POINT: sources the hooks installed for POINT.
+run_hooks () {
+  for hook in /lib/dracut/hooks/"$1"/*.sh; do
+    # shellcheck disable=SC1090
+    [ -f "$hook" ] && . "$hook"
+  done
 }
 
 root=
@@ -82,12 +92,12 @@ for u in /sys/class/block/*/uevent; do
   fi
 done
 
+run_hooks pre-mount
 mount -t ext4 -o "$rootmode" "$dev" "$NEWROOT" || emergency "cannot mount $dev ($root) on $NEWROOT"
 echo "initramfs: mounted $dev ($root) on $NEWROOT $rootmode"
 
-for hook in /lib/dracut/hooks/pre-pivot/*.sh; do
-  [ -f "$hook" ] && . "$hook"
-done
+run_hooks pre-pivot
+run_hooks cleanup
 
 [ -x "$NEWROOT$init" ] || [ -L "$NEWROOT$init" ] || emergency "no $init in $root"
 for d in dev proc sys run; do

@@ -47,7 +47,7 @@ done
 
 cat >scenario.sh <<EOF
 echo "smoke: slot=\$SB_QEMU_SLOT version=\$SB_QEMU_VERSION"
-wget -q -O /tmp/payload.bin http://10.0.2.100:$port/payload.bin || exit 20
+wget -q -O /tmp/payload.bin http://10.0.2.100/payload.bin || exit 20
 echo "smoke: payload \$(sha256sum </tmp/payload.bin | cut -d' ' -f1)"
 exit 7
 EOF
