@@ -7,6 +7,7 @@
 #include "sb-durable.h"
 #include "sb-error.h"
 #include "sb-json.h"
+#include "sb-ostree-install.h"
 #include "sb-report-queue.h"
 #include "sb-uptane.h"
 
@@ -495,10 +496,26 @@ unstage (SbBootContext *ctx, Images *im, GError **error)
   return sb_install_state_save (st, ctx->state_dir, error);
 }
 
+/* Step 3 for either kind of target: a raw image streamed into the slot's partition, or an
+ * OSTree commit pulled and deployed into the slot (sb-ostree-install.h). */
 static gboolean
-install_locked (SbBootContext *ctx, Images *im, SbSlots *slots, SbFetcher *fetcher,
-                const SbInstallTarget *t, const SbUpdateOptions *opts, SbUpdateResult *result,
-                GError **error)
+install_image (SbBootContext *ctx, const SbConfig *config, SbSlots *slots, SbFetcher *fetcher,
+               const SbInstallTarget *t, const SbUpdateOptions *opts, SbInstallStats *stats,
+               GError **error)
+{
+  if (sb_ostree_install_is_ostree (t))
+    return sb_ostree_install (ctx, config, t, stats, NULL, error);
+  if (slots == NULL)
+    return sb_throw (error, SB_ERROR_CONFIG,
+                     "target %s is a raw image, but no [slots] disk is configured to write it to",
+                     t->name);
+  return sb_install_raw (ctx, slots, fetcher, t, &opts->install, stats, error);
+}
+
+static gboolean
+install_locked (SbBootContext *ctx, const SbConfig *config, Images *im, SbSlots *slots,
+                SbFetcher *fetcher, const SbInstallTarget *t, const SbUpdateOptions *opts,
+                SbUpdateResult *result, GError **error)
 {
   SbInstallState *st = ctx->state;
   SbSlotId booted = ctx->inputs.booted, slot = sb_slot_id_other (booted);
@@ -510,11 +527,11 @@ install_locked (SbBootContext *ctx, Images *im, SbSlots *slots, SbFetcher *fetch
   result->correlation_id = g_strdup (t->correlation_id);
   result->length = (guint64)t->info->length;
 
-  if (t->format != NULL && strcmp (t->format, SB_INSTALL_FORMAT_BINARY) != 0)
+  if (t->format != NULL && strcmp (t->format, SB_INSTALL_FORMAT_BINARY) != 0
+      && !sb_ostree_install_is_ostree (t))
     return sb_throw (error, SB_ERROR_UNSUPPORTED,
-                     "target %s has format %s; this update cycle installs raw images (%s) into "
-                     "slots",
-                     t->name, t->format, SB_INSTALL_FORMAT_BINARY);
+                     "target %s has format %s; switchback installs %s and %s targets", t->name,
+                     t->format, SB_INSTALL_FORMAT_BINARY, SB_INSTALL_FORMAT_OSTREE);
   if (record_matches (im->slots[booted], t))
     {
       result->outcome = SB_UPDATE_UP_TO_DATE;
@@ -560,7 +577,7 @@ install_locked (SbBootContext *ctx, Images *im, SbSlots *slots, SbFetcher *fetch
     }
 
   g_autoptr (GError) install_error = NULL;
-  if (!sb_install_raw (ctx, slots, fetcher, t, &opts->install, &result->stats, &install_error))
+  if (!install_image (ctx, config, slots, fetcher, t, opts, &result->stats, &install_error))
     {
       const char *code = failure_code (install_error);
       if (code != NULL)
@@ -613,14 +630,20 @@ open_cycle (SbConfig *config, Images **out_images, SbSlots **out_slots, SbUpdate
   g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
   if (ctx == NULL)
     return NULL;
-  g_autoptr (SbSlots) slots = sb_slots_load_config (config, error);
-  if (slots == NULL)
+  /* An OSTree system has no partitions for raw images: no [slots] disk. */
+  g_autoptr (SbSlots) slots = NULL;
+  if (!sb_ostree_install_is_configured (config)
+      && (slots = sb_slots_load_config (config, error)) == NULL)
     return NULL;
   g_autoptr (Images) im = images_load_or_warn (ctx->state_dir);
   gboolean had_trial = im->trial != NULL;
   g_autofree char *failure = resolve_trial (im, ctx->state);
   if (had_trial && im->trial == NULL && !images_save (im, ctx->state_dir, error))
     return NULL;
+  /* A trial that ended leaves OSTree deployments to bring in line with the slots. */
+  g_autoptr (GError) settle_error = NULL;
+  if (!sb_ostree_install_settle (config, ctx->state, NULL, &settle_error))
+    g_warning ("%s", settle_error->message);
   g_free (result->recorded_failure);
   result->recorded_failure = g_steal_pointer (&failure);
   result->booted = ctx->inputs.booted;
@@ -646,8 +669,8 @@ sb_update_install_target (SbConfig *config, SbFetcher *fetcher, const SbInstallT
   g_autoptr (Images) im = NULL;
   g_autoptr (SbSlots) slots = NULL;
   g_autoptr (SbBootContext) ctx = open_cycle (config, &im, &slots, result, error);
-  gboolean ok
-      = ctx != NULL && install_locked (ctx, im, slots, fetcher, target, opts, result, error);
+  gboolean ok = ctx != NULL
+                && install_locked (ctx, config, im, slots, fetcher, target, opts, result, error);
   release_lock (lock);
   return ok;
 }
@@ -737,8 +760,11 @@ cycle_locked (SbConfig *config, SbIdentity *identity, const SbUpdateOptions *opt
       result->outcome = SB_UPDATE_NO_UPDATE;
       return TRUE;
     }
-  g_autofree char *url = sb_uptane_target_url (uptane, ut);
-  if (url == NULL)
+  /* A raw image comes from the Image repository (or its custom.uri); an OSTree commit from its
+   * custom.uri, else [ostree] ostree-url. */
+  gboolean is_ostree = g_strcmp0 (ut->format, SB_INSTALL_FORMAT_OSTREE) == 0;
+  g_autofree char *url = is_ostree ? g_strdup (ut->uri) : sb_uptane_target_url (uptane, ut);
+  if (url == NULL && !is_ostree)
     return sb_throw (error, SB_ERROR_STATE, "target %s: no URL to fetch it from", ut->name);
   SbInstallTarget target = {
     .name = ut->name,
@@ -751,7 +777,7 @@ cycle_locked (SbConfig *config, SbIdentity *identity, const SbUpdateOptions *opt
   };
 
   g_autoptr (GError) install_error = NULL;
-  if (install_locked (ctx, im, slots, sb_uptane_get_fetcher (uptane), &target, opts, result,
+  if (install_locked (ctx, config, im, slots, sb_uptane_get_fetcher (uptane), &target, opts, result,
                       &install_error))
     return TRUE;
   /* The Director hears of a failure now rather than at the next cycle. */
