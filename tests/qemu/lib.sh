@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# lib.sh: shared by the QEMU boot-test scripts (tests/qemu/*.sh). Source it; it sets no shell
-# options of its own beyond what the caller has.
+# lib.sh: shared by the QEMU boot-test scripts (tests/qemu/*.sh). Source it from bash. Of the
+# shell options it sets only inherit_errexit; the scripts themselves run with set -euo pipefail.
 #
 # Environment:
 #   SB_QEMU_CACHE   where downloaded .debs, unpacked kernels, initramfs images and the aarch64
