@@ -3,12 +3,15 @@
 # `make check`, then the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer, and
 # `make distcheck`. Ends with one line "N passed, N failed" summed over every run.
 # Usage: scripts/check.sh        (as root on Debian 12, or with sudo)
+# The QEMU boot tests run too (they take a few minutes on 2 cores without KVM).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 jobs=$(nproc 2>/dev/null || echo 2)
 
 "$top/scripts/install-deps.sh" || { echo "check: installing dependencies failed" >&2; exit 1; }
+# The QEMU boot tests (tests/qemu/) need QEMU, UEFI firmware and the arm64 cross toolchain.
+"$top/scripts/install-qemu-deps.sh" || { echo "check: installing the QEMU test dependencies failed" >&2; exit 1; }
 NOCONFIGURE=1 ./autogen.sh >/dev/null 2>&1 || { echo "check: autogen.sh failed" >&2; exit 1; }
 
 status=0

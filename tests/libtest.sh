@@ -13,7 +13,7 @@ _sb_test_n=0
 sb_cleanup () {
   local pid
   for pid in "${SB_PIDS[@]:-}"; do
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
   done
   if [ -z "${SB_KEEP_TMP:-}" ]; then rm -rf "$SB_TMP"; else echo "# kept $SB_TMP" >&2; fi
 }
