@@ -140,7 +140,8 @@ gboolean sb_install_raw (SbBootContext *ctx, SbSlots *slots, SbFetcher *fetcher,
  *   rehashed      an interrupted run's bytes were re-hashed
  *   begun, prepared, streamed, synced, verified, written-state
  *                 the steps of sb_install_raw, in this order
- *   update-*      the steps of the update cycle (sb-update-cycle.h)
+ *   update-reported, update-verified, update-installed, update-recorded, update-staged
+ *                 the steps of the update cycle around it (sb-update-cycle.h)
  */
 #define SB_INSTALL_TEST_KILL_ENV "SWITCHBACK_TEST_KILL_AT"
 void sb_install_test_kill_point (const char *point);

@@ -5,8 +5,10 @@
  *      slot (a failure is a warning).
  *   2. Verify: full verification of the Director and the Image repository (sb-uptane.h); the
  *      image the Director assigns to this ECU, verified against both.
- *   3. Install: the image streams into the inactive slot (sb-install.h), resuming an
- *      interrupted install of the same target.
+ *   3. Install: a raw image (custom.targetFormat BINARY, or none) streams into the inactive
+ *      slot's partition (sb-install.h); an OSTREE commit is pulled and deployed into the
+ *      inactive slot (sb-ostree-install.h). Either resumes an interrupted install of the same
+ *      target. A system without [slots] disk is an OSTree system: it takes OSTREE targets only.
  *   4. Stage: counters.json (the slot's and the pending release counter), grubenv (the slot first
  *      with fresh tries), install.json "staged" (sb_boot_context_stage_install).
  *   5. Result: "installed, reboot needed". The boot helper confirms or rolls back the trial at
@@ -37,6 +39,10 @@
  *
  * One cycle runs at a time per state directory (<state-dir>/update.lock, flock): a second one
  * fails with SB_ERROR_SLOT_BUSY.
+ *
+ * The test-only kill points of the cycle (sb-install.h, SWITCHBACK_TEST_KILL_AT) are
+ * update-reported (manifest sent), update-verified (Uptane check passed), update-installed
+ * (install.json written), update-recorded (images.json has the trial) and update-staged.
  */
 #pragma once
 
