@@ -44,6 +44,14 @@ on_progress (SbInstallStep step, guint64 done, guint64 total, gpointer user_data
       p->start_done = done;
     }
   double mib = 1024.0 * 1024.0;
+  if (step == SB_INSTALL_STEP_VERIFY)
+    {
+      fprintf (stderr, "\rswitchback: verifying: fsync, length and hashes of %.1f MiB   ",
+               (double) total / mib);
+      p->open_line = TRUE;
+      fflush (stderr);
+      return;
+    }
   double secs = (double)(now - p->start_us) / G_USEC_PER_SEC;
   double rate = secs > 0.05 ? (double)(done - p->start_done) / mib / secs : 0.0;
   fprintf (stderr, "\rswitchback: %s: %.1f of %.1f MiB (%3.0f%%), %.0f MiB/s   ",
