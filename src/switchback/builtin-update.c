@@ -47,7 +47,7 @@ on_progress (SbInstallStep step, guint64 done, guint64 total, gpointer user_data
   if (step == SB_INSTALL_STEP_VERIFY)
     {
       fprintf (stderr, "\rswitchback: verifying: fsync, length and hashes of %.1f MiB   ",
-               (double) total / mib);
+               (double)total / mib);
       p->open_line = TRUE;
       fflush (stderr);
       return;
