@@ -126,7 +126,7 @@ sign_pending (SbRepo *repo, Pending *p, GError **error)
   JsonObject *dsigned = sb_repo_get_signed (repo, delegator, error);
   if (dsigned == NULL)
     return FALSE;
-  g_autofree char *whose = g_strdup_printf ("the new %s", delegator);
+  g_autofree char *whose = g_strdup_printf ("role %s", delegator);
   if (!add_signers (repo, p->role, sb_repo_role_entry (dsigned, delegator, p->role), whose, signers,
                     error))
     return FALSE;
