@@ -332,8 +332,8 @@ ok "verify refuses metadata signed by a foreign key and a tampered target file"
 
 $R --help >out.txt
 for cmd in init add-target remove-target delegate delegate-hashbins delegate-succinct rotate expire \
-           publish sign resign status verify keygen uptane-init uptane-add-image uptane-assign \
-           uptane-clear register-ecu serve; do
+           publish sign resign status verify keygen uptane-init uptane-add-image uptane-add-ostree \
+           uptane-assign uptane-clear register-ecu serve; do
   assert_file_has_content out.txt "^  $cmd "
   $R "$cmd" --help >help.txt
   assert_file_has_content help.txt "switchback-repo $cmd \[OPTION"
