@@ -201,6 +201,7 @@ assert_file_has_content "s2/$last.txt" "sb-grub: slot=A"
 assert_file_has_content "s2/$last.txt" "^SB-QEMU: init slot=A version=1 emergency=0"
 ok "rollback: slot B fails its three tries, one reset each, then GRUB falls back to slot A"
 
+assert_file_has_content "s2/$last.txt" "switchback: trial boot of slot B (rootfs-v2.img) failed"
 assert_file_has_content "s2/$last.install.json" '"committed" *: *"A"'
 assert_file_has_content "s2/$last.install.json" '"state" *: *"idle"'
 assert_file_has_content "s2/$last.env" "^SB_ORDER=A B$"
