@@ -945,6 +945,36 @@ test_hex_digest_equal (Fixture *f, gconstpointer data)
   g_assert_false (sb_hex_digest_equal (NULL, NULL));
 }
 
+static void
+test_hash_file (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "blob", NULL);
+  g_autofree guint8 *blob = g_malloc (3 * 1024 * 1024 + 7);
+  for (gsize i = 0; i < 3 * 1024 * 1024 + 7; i++)
+    blob[i] = (guint8) (i * 31 + 7);
+  g_assert_true (g_file_set_contents (path, (const char *) blob, 3 * 1024 * 1024 + 7, NULL));
+
+  g_autoptr (SbHasher) h = sb_hasher_new (SB_HASH_SHA256);
+  guint64 len = 0;
+  g_assert_true (sb_hasher_update_file (h, path, G_MAXUINT64, &len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (len, ==, 3 * 1024 * 1024 + 7);
+  g_autofree char *want = sb_sha256_hex (blob, 3 * 1024 * 1024 + 7);
+  g_assert_cmpstr (sb_hasher_get_hex (h, SB_HASH_SHA256), ==, want);
+
+  /* A file longer than allowed cannot match what metadata describes. */
+  g_autoptr (SbHasher) h2 = sb_hasher_new (SB_HASH_SHA256);
+  g_assert_false (sb_hasher_update_file (h2, path, 1024, &len, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_LENGTH_MISMATCH);
+  g_clear_error (&error);
+
+  g_autofree char *missing = g_build_filename (f->dir, "missing", NULL);
+  g_autoptr (SbHasher) h3 = sb_hasher_new (SB_HASH_SHA256);
+  g_assert_false (sb_hasher_update_file (h3, missing, 10, &len, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -976,6 +1006,7 @@ main (int argc, char **argv)
   ADD ("/crypto/hash/known-answers", test_hash_known_answers);
   ADD ("/crypto/hash/streaming-equals-one-shot", test_hash_streaming_equals_one_shot);
   ADD ("/crypto/hash/copy-mid-stream", test_hash_copy_mid_stream);
+  ADD ("/crypto/hash/file-bounded-and-capped", test_hash_file);
   ADD ("/crypto/hash/algo-names", test_hash_algo_names);
   ADD ("/crypto/hash/hex-digest-equal-case-insensitive", test_hex_digest_equal);
 #undef ADD_TYPE

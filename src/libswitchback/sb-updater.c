@@ -484,36 +484,12 @@ file_matches (const SbTargetInfo *info, const char *path, GError **error)
   guint algos = 0;
   if (!sb_target_info_get_hash_algos (info, &algos, error))
     return FALSE;
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return FALSE;
   g_autoptr (SbHasher) hasher = sb_hasher_new (algos);
-  guint64 total = 0;
-  guint8 buf[65536];
-  gboolean ok = TRUE;
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        {
-          ok = (n == 0);
-          break;
-        }
-      total += (guint64) n;
-      if (total > (guint64) info->length)
-        {
-          ok = FALSE;
-          break;
-        }
-      sb_hasher_update (hasher, buf, (gsize) n);
-    }
-  (void) close (fd);
-  if (!ok)
-    return FALSE;
   g_autoptr (GError) local_error = NULL;
-  return sb_target_info_verify_hasher (info, total, hasher, &local_error);
+  guint64 total = 0;
+  /* A missing, unreadable, longer or different file is simply not a cached copy. */
+  return sb_hasher_update_file (hasher, path, (guint64) info->length, &total, &local_error)
+         && sb_target_info_verify_hasher (info, total, hasher, &local_error);
 }
 
 char *

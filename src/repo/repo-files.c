@@ -49,32 +49,10 @@ file_info_from_hasher (SbHasher *hasher, guint algos, guint64 length)
 JsonObject *
 sb_repo_file_info (const char *path, guint algos, GError **error)
 {
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    {
-      sb_throw_errno (error, sb_error_code_from_errno (errno, SB_ERROR_IO), "opening %s", path);
-      return NULL;
-    }
   g_autoptr (SbHasher) hasher = sb_hasher_new (algos);
-  g_autofree guint8 *buf = g_malloc (1024 * 1024);
   guint64 total = 0;
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, 1024 * 1024);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          sb_throw_errno (error, SB_ERROR_IO, "reading %s", path);
-          close (fd);
-          return NULL;
-        }
-      if (n == 0)
-        break;
-      sb_hasher_update (hasher, buf, (gsize)n);
-      total += (guint64)n;
-    }
-  close (fd);
+  if (!sb_hasher_update_file (hasher, path, G_MAXUINT64, &total, error))
+    return NULL;
   return file_info_from_hasher (hasher, algos, total);
 }
 

@@ -102,29 +102,10 @@ check_file (const char *path, const SbTargetInfo *info, GError **error)
   guint algos = 0;
   if (!sb_target_info_get_hash_algos (info, &algos, error))
     return FALSE;
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return sb_throw_errno (error, sb_error_code_from_errno (errno, SB_ERROR_IO), "%s", path);
   g_autoptr (SbHasher) hasher = sb_hasher_new (algos);
-  g_autofree guint8 *buf = g_malloc (1024 * 1024);
   guint64 total = 0;
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, 1024 * 1024);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          sb_throw_errno (error, SB_ERROR_IO, "reading %s", path);
-          close (fd);
-          return FALSE;
-        }
-      if (n == 0)
-        break;
-      sb_hasher_update (hasher, buf, (gsize)n);
-      total += (guint64)n;
-    }
-  close (fd);
+  if (!sb_hasher_update_file (hasher, path, G_MAXUINT64, &total, error))
+    return FALSE;
   if (!sb_target_info_verify_hasher (info, total, hasher, error))
     {
       g_prefix_error (error, "%s: ", path);
