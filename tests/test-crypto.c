@@ -975,6 +975,54 @@ test_hash_file (Fixture *f, gconstpointer data)
   g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
 }
 
+/* aktualizr / OTA Community Edition spell keys {"keytype": "ED25519", "keyval": {...}} with no
+ * scheme and upper-case hex; only that spelling may omit the scheme. */
+static void
+test_ota_ce_key_spelling (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbSigner) signer = sb_signer_generate (SB_KEY_TYPE_ED25519, &error);
+  g_assert_no_error (error);
+  JsonNode *pub_json = sb_key_to_json (sb_signer_get_public (signer));
+  const char *hex = json_object_get_string_member (
+      json_object_get_object_member (json_node_get_object (pub_json), "keyval"), "public");
+  g_autofree char *upper = g_ascii_strup (hex, -1);
+  json_node_unref (pub_json);
+
+  g_autofree char *doc = g_strdup_printf (
+      "{\"keytype\": \"ED25519\", \"keyval\": {\"public\": \"%s\"}}", upper);
+  g_autoptr (JsonNode) node = sb_json_parse ((const guint8 *) doc, strlen (doc), &error);
+  g_assert_no_error (error);
+  g_autoptr (SbKey) key = sb_key_new_from_json (node, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (sb_key_get_key_type (key), ==, SB_KEY_TYPE_ED25519);
+  const guint8 msg[] = "signed part";
+  g_autofree char *sig = sb_signer_sign (signer, msg, sizeof msg, &error);
+  g_assert_no_error (error);
+  g_assert_true (sb_key_verify (key, msg, sizeof msg, sig, &error));
+  g_assert_no_error (error);
+
+  /* Lower-case TUF spelling without a scheme is still malformed. */
+  g_autofree char *tuf = g_strdup_printf (
+      "{\"keytype\": \"ed25519\", \"keyval\": {\"public\": \"%s\"}}", hex);
+  g_autoptr (JsonNode) node2 = sb_json_parse ((const guint8 *) tuf, strlen (tuf), &error);
+  g_assert_no_error (error);
+  g_autoptr (SbKey) key2 = sb_key_new_from_json (node2, &error);
+  g_assert_null (key2);
+  g_assert_error (error, SB_ERROR, SB_ERROR_PARSE);
+  g_clear_error (&error);
+
+  /* An upper-case keytype with a scheme is not ours to reinterpret. */
+  g_autofree char *mixed = g_strdup_printf (
+      "{\"keytype\": \"ED25519\", \"scheme\": \"ed25519\", \"keyval\": {\"public\": \"%s\"}}",
+      hex);
+  g_autoptr (JsonNode) node3 = sb_json_parse ((const guint8 *) mixed, strlen (mixed), &error);
+  g_assert_no_error (error);
+  g_autoptr (SbKey) key3 = sb_key_new_from_json (node3, &error);
+  g_assert_null (key3);
+  g_assert_error (error, SB_ERROR, SB_ERROR_UNSUPPORTED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1007,6 +1055,7 @@ main (int argc, char **argv)
   ADD ("/crypto/hash/streaming-equals-one-shot", test_hash_streaming_equals_one_shot);
   ADD ("/crypto/hash/copy-mid-stream", test_hash_copy_mid_stream);
   ADD ("/crypto/hash/file-bounded-and-capped", test_hash_file);
+  ADD ("/crypto/key/ota-ce-spelling-without-scheme", test_ota_ce_key_spelling);
   ADD ("/crypto/hash/algo-names", test_hash_algo_names);
   ADD ("/crypto/hash/hex-digest-equal-case-insensitive", test_hex_digest_equal);
 #undef ADD_TYPE

@@ -305,8 +305,23 @@ sb_key_new_from_json (JsonNode *key_object, GError **error)
   const char *keytype = sb_json_get_string (obj, "keytype", "key", error);
   if (keytype == NULL)
     return NULL;
-  const char *scheme = sb_json_get_string (obj, "scheme", "key", error);
-  if (scheme == NULL)
+  const char *scheme;
+  /* aktualizr and OTA Community Edition write keys as {"keytype": "ED25519" | "RSA", "keyval"}
+   * with no scheme; their schemes are fixed (ed25519, rsassa-pss-sha256). Only those exact
+   * upper-case spellings without a scheme are read that way; a TUF key without a scheme is
+   * malformed, and an upper-case keytype with a scheme stays unsupported, as in python-tuf. */
+  gboolean has_scheme = json_object_has_member (obj, "scheme");
+  if (!has_scheme && g_str_equal (keytype, "ED25519"))
+    {
+      keytype = "ed25519";
+      scheme = "ed25519";
+    }
+  else if (!has_scheme && g_str_equal (keytype, "RSA"))
+    {
+      keytype = "rsa";
+      scheme = "rsassa-pss-sha256";
+    }
+  else if ((scheme = sb_json_get_string (obj, "scheme", "key", error)) == NULL)
     return NULL;
   JsonObject *keyval = sb_json_get_object (obj, "keyval", "key", error);
   if (keyval == NULL)
