@@ -1,23 +1,13 @@
-/* sb-ostree-install.c: an OSTREE target into the inactive slot; see sb-ostree-install.h. */
+/* sb-ostree-install.c: an OSTREE target into the inactive slot; see sb-ostree-install.h. Built
+ * into the OSTree module (sb-ostree-module.h), not into the core library. */
 #include "config.h"
 
 #include "sb-ostree-install.h"
+#include "sb-ostree-module.h"
 #include "sb-error.h"
 #include "sb-ostree.h"
 
 #include <string.h>
-
-gboolean
-sb_ostree_install_is_ostree (const SbInstallTarget *target)
-{
-  return target->format != NULL && strcmp (target->format, SB_INSTALL_FORMAT_OSTREE) == 0;
-}
-
-gboolean
-sb_ostree_install_is_configured (const SbConfig *config)
-{
-  return config->disk == NULL || config->disk[0] == '\0';
-}
 
 static GHashTable *
 target_hashes (const SbTargetInfo *info)
@@ -44,8 +34,9 @@ end_install (SbBootContext *ctx, const char *what)
 }
 
 gboolean
-sb_ostree_install (SbBootContext *ctx, const SbConfig *config, const SbInstallTarget *target,
-                   SbInstallStats *out_stats, GCancellable *cancellable, GError **error)
+sb_ostree_install_in_process (SbBootContext *ctx, const SbConfig *config,
+                              const SbInstallTarget *target, SbInstallStats *out_stats,
+                              GCancellable *cancellable, GError **error)
 {
   g_return_val_if_fail (ctx != NULL && config != NULL, FALSE);
   g_return_val_if_fail (target != NULL && target->name != NULL && target->info != NULL, FALSE);
@@ -143,8 +134,8 @@ sb_ostree_install (SbBootContext *ctx, const SbConfig *config, const SbInstallTa
 }
 
 gboolean
-sb_ostree_install_settle (const SbConfig *config, const SbInstallState *state,
-                          GCancellable *cancellable, GError **error)
+sb_ostree_install_settle_in_process (const SbConfig *config, const SbInstallState *state,
+                                     GCancellable *cancellable, GError **error)
 {
   if (!sb_ostree_install_is_configured (config) || state->state != SB_INSTALL_IDLE
       || !state->has_committed)

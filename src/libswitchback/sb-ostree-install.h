@@ -21,7 +21,10 @@
  *
  * Failures: a pull that fails on the way leaves install.json "downloading" and libostree's
  * staged objects, so the next cycle resumes it (docs/ostree.md). A commit that does not verify
- * (SB_ERROR_HASH_MISMATCH) ends the transaction (install.json idle): the slot keeps no tries.
+ * (SB_ERROR_HASH_MISMATCH) ends the transaction (install.json idle): the slot keeps no tries. *
+ * The install and the settling run inside the OSTree module, loaded on first use
+ * (sb-ostree-module.h); a missing or mismatched module is SB_ERROR_UNSUPPORTED before anything
+ * changed.
  */
 #pragma once
 
