@@ -85,8 +85,8 @@ sb_install_test_kill_point_at (const char *point, guint64 value)
 
 /* ---- the target against install.json ---- */
 
-static GHashTable *
-target_hashes (const SbTargetInfo *info)
+GHashTable *
+sb_install_target_hashes (const SbTargetInfo *info)
 {
   GHashTable *h = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr (GList) members = json_object_get_members (info->hashes);
@@ -105,7 +105,7 @@ sb_install_state_matches (const SbInstallState *state, const SbInstallTarget *ta
       || strcmp (state->target, target->name) != 0
       || state->length != (guint64)target->info->length)
     return FALSE;
-  g_autoptr (GHashTable) want = target_hashes (target->info);
+  g_autoptr (GHashTable) want = sb_install_target_hashes (target->info);
   if (g_hash_table_size (want) != g_hash_table_size (state->hashes))
     return FALSE;
   GHashTableIter it;
@@ -655,7 +655,7 @@ sb_install_raw (SbBootContext *ctx, SbSlots *slots, SbFetcher *fetcher,
   if (!(sb_install_state_matches (ctx->state, target, slot)
         && ctx->state->state == SB_INSTALL_DOWNLOADING))
     {
-      g_autoptr (GHashTable) hashes = target_hashes (target->info);
+      g_autoptr (GHashTable) hashes = sb_install_target_hashes (target->info);
       sb_install_state_begin (ctx->state, slot, target->name, target->format, length, hashes,
                               target->correlation_id,
                               target->has_release_counter && target->release_counter <= G_MAXINT64

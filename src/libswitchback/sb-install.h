@@ -106,6 +106,9 @@ typedef struct
   guint checkpoints;        /* durable checkpoints of bytes_done in this call */
 } SbInstallStats;
 
+/* The target's hashes as install.json records them: algorithm → lowercase hex digest. */
+GHashTable *sb_install_target_hashes (const SbTargetInfo *info);
+
 /* TRUE when the install in flight in @state (not idle) is @target in @slot: same name, same
  * length and the same hashes. */
 gboolean sb_install_state_matches (const SbInstallState *state, const SbInstallTarget *target,

@@ -9,19 +9,6 @@
 
 #include <string.h>
 
-static GHashTable *
-target_hashes (const SbTargetInfo *info)
-{
-  GHashTable *h = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr (GList) members = json_object_get_members (info->hashes);
-  for (GList *l = members; l != NULL; l = l->next)
-    {
-      const char *v = json_object_get_string_member_with_default (info->hashes, l->data, "");
-      g_hash_table_insert (h, g_strdup (l->data), g_ascii_strdown (v, -1));
-    }
-  return h;
-}
-
 /* The install cannot go on with this commit: the transaction ends so that the slot, whose tries
  * prepare_slot took, is never staged with it. */
 static void
@@ -92,7 +79,7 @@ sb_ostree_install_in_process (SbBootContext *ctx, const SbConfig *config,
    * is being written). */
   if (!(sb_install_state_matches (st, target, slot) && st->state == SB_INSTALL_DOWNLOADING))
     {
-      g_autoptr (GHashTable) hashes = target_hashes (target->info);
+      g_autoptr (GHashTable) hashes = sb_install_target_hashes (target->info);
       sb_install_state_begin (st, slot, target->name, target->format, 0, hashes,
                               target->correlation_id,
                               target->has_release_counter && target->release_counter <= G_MAXINT64
