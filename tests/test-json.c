@@ -679,6 +679,62 @@ test_span_map_canonical_matches_tree (Fixture *f, gconstpointer data)
   g_assert_cmpuint (json_object_get_size (targets), ==, 0);
 }
 
+/* The values of a span map are encoded from their bytes, not from a tree: whatever the
+ * whitespace, escapes, nesting and key order, the result is the tree encoder's byte for byte. */
+static void
+test_span_map_canonical_from_source (Fixture *f, gconstpointer data)
+{
+  static const char *const values[] = {
+    "{\"length\":1}",
+    " { \"z\" : [ 1 , -0 , 9223372036854775807 , -9223372036854775808 ] , \"a\" : { } } ",
+    "{\"b\":{\"d\":[[],{},[[\"x\"]]],\"c\":null},\"a\":[true,false,null]}",
+    "{\"s\":\"q\\\"b\\\\s\\/ \\b\\f\\n\\r\\t \\u00e9\\ud83d\\ude00 \xe2\x82\xac\"}",
+    "{\"\\u00e9\":1,\"e\":2,\"E\":3,\"e\\u0301\":4,\"\":5,\"a b\":6,\"ab\":7}",
+    "{\"k\":\"}]{[,\\\\\\\"\",\"l\":[\"]\",\"}\"]}",
+    "\"just a string\"",
+    "[1,{\"y\":1,\"x\":2}]",
+    "42",
+    "true",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *doc = g_strdup_printf (
+          "{\"signed\": {\"targets\": {\"t2\": %s, \"t1\": {\"n\": [%s]}}}}", values[i], values[i]);
+      g_autoptr (GBytes) bytes = g_bytes_new (doc, strlen (doc));
+      g_autoptr (SbJsonSpanMap) map = NULL;
+      g_autoptr (JsonNode) lazy =
+          sb_json_parse_with_span_map (bytes, span_path, NULL, NULL, &map, &error);
+      g_assert_no_error (error);
+      g_autoptr (JsonNode) full = sb_json_parse_bytes (bytes, &error);
+      g_assert_no_error (error);
+      g_autoptr (GBytes) a = sb_json_canonical_with_span_map (lazy, map, &error);
+      g_assert_no_error (error);
+      g_autoptr (GBytes) b = sb_json_canonical (full, &error);
+      g_assert_no_error (error);
+      if (!g_bytes_equal (a, b))
+        g_error ("value %" G_GSIZE_FORMAT ": %.*s != %.*s", i, (int) g_bytes_get_size (a),
+                 (const char *) g_bytes_get_data (a, NULL), (int) g_bytes_get_size (b),
+                 (const char *) g_bytes_get_data (b, NULL));
+    }
+}
+
+/* A float inside a mapped value cannot be signed canonically, as in a tree. */
+static void
+test_span_map_canonical_refuses_double (Fixture *f, gconstpointer data)
+{
+  const char *doc = "{\"signed\": {\"targets\": {\"t\": {\"custom\": {\"x\": [1.5]}}}}}";
+  g_autoptr (GBytes) bytes = g_bytes_new (doc, strlen (doc));
+  g_autoptr (SbJsonSpanMap) map = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) lazy =
+      sb_json_parse_with_span_map (bytes, span_path, NULL, NULL, &map, &error);
+  g_assert_no_error (error);
+  g_autoptr (GBytes) a = sb_json_canonical_with_span_map (lazy, map, &error);
+  g_assert_null (a);
+  g_assert_error (error, SB_ERROR, SB_ERROR_PARSE);
+}
+
 static void
 test_span_map_lookup (Fixture *f, gconstpointer data)
 {
@@ -783,6 +839,8 @@ main (int argc, char **argv)
   ADD ("/json/pretty/round-trip", test_pretty_round_trip);
   ADD ("/json/get/typed", test_getters);
   ADD ("/json/span-map/canonical-matches-full-tree", test_span_map_canonical_matches_tree);
+  ADD ("/json/span-map/canonical-from-source", test_span_map_canonical_from_source);
+  ADD ("/json/span-map/canonical-refuses-double", test_span_map_canonical_refuses_double);
   ADD ("/json/span-map/sorted-lookup", test_span_map_lookup);
   ADD ("/json/span-map/refusals", test_span_map_refusals);
   ADD ("/json/get/refuse-wrong-type-or-missing", test_getters_refuse);

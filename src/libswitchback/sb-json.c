@@ -172,35 +172,28 @@ take_unicode_escape (SbJsonParser *p, GString *out, GError **error)
   return TRUE;
 }
 
-/* Parses a string starting at the opening quote. */
-static char *
-parse_string (SbJsonParser *p, GError **error)
+/* Parses a string starting at the opening quote and appends its decoded text to @out, which is
+ * then valid UTF-8 without NUL. */
+static gboolean
+parse_string_into (SbJsonParser *p, GString *out, GError **error)
 {
-  g_autoptr (GString) out = g_string_new (NULL);
-
   p->pos++; /* '"' */
   for (;;)
     {
       if (p->pos >= p->len)
-        {
-          parse_fail (p, error, "unterminated string");
-          return NULL;
-        }
+        return parse_fail (p, error, "unterminated string");
       guint8 c = p->data[p->pos];
       if (c == '"')
         {
           p->pos++;
-          return g_string_free (g_steal_pointer (&out), FALSE);
+          return TRUE;
         }
       if (c < 0x20)
-        {
-          parse_fail (p, error, "unescaped control character 0x%02x in string", c);
-          return NULL;
-        }
+        return parse_fail (p, error, "unescaped control character 0x%02x in string", c);
       if (c != '\\' && c >= 0x80)
         {
           if (!take_utf8 (p, out, error))
-            return NULL;
+            return FALSE;
           continue;
         }
       if (c != '\\')
@@ -216,10 +209,7 @@ parse_string (SbJsonParser *p, GError **error)
         }
       p->pos++;
       if (p->pos >= p->len)
-        {
-          parse_fail (p, error, "unterminated escape");
-          return NULL;
-        }
+        return parse_fail (p, error, "unterminated escape");
       c = p->data[p->pos++];
       switch (c)
         {
@@ -245,14 +235,23 @@ parse_string (SbJsonParser *p, GError **error)
           break;
         case 'u':
           if (!take_unicode_escape (p, out, error))
-            return NULL;
+            return FALSE;
           break;
         default:
           p->pos--;
-          parse_fail (p, error, "invalid escape \\%c", g_ascii_isprint (c) ? c : '?');
-          return NULL;
+          return parse_fail (p, error, "invalid escape \\%c", g_ascii_isprint (c) ? c : '?');
         }
     }
+}
+
+/* Parses a string starting at the opening quote. */
+static char *
+parse_string (SbJsonParser *p, GError **error)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  if (!parse_string_into (p, out, error))
+    return NULL;
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 static gsize
@@ -265,9 +264,11 @@ skip_digits (SbJsonParser *p)
 }
 
 /* RFC 8259 §6 number grammar. Integers must fit int64 exactly: a rounded value would make this
- * client and the signer disagree about a version or a length. */
-static JsonNode *
-parse_number (SbJsonParser *p, GError **error)
+ * client and the signer disagree about a version or a length. Sets *out_is_int and either
+ * *out_int or *out_double. */
+static gboolean
+scan_number (SbJsonParser *p, gboolean *out_is_int, gint64 *out_int, double *out_double,
+             GError **error)
 {
   gsize start = p->pos;
   gboolean negative = FALSE, is_int = TRUE;
@@ -281,26 +282,17 @@ parse_number (SbJsonParser *p, GError **error)
     {
       p->pos++;
       if (g_ascii_isdigit (SB_JSON_PEEK (p)))
-        {
-          parse_fail (p, error, "leading zero in number");
-          return NULL;
-        }
+        return parse_fail (p, error, "leading zero in number");
     }
   else if (skip_digits (p) == 0)
-    {
-      parse_fail (p, error, "invalid number");
-      return NULL;
-    }
+    return parse_fail (p, error, "invalid number");
   gsize int_end = p->pos;
   if (SB_JSON_PEEK (p) == '.')
     {
       is_int = FALSE;
       p->pos++;
       if (skip_digits (p) == 0)
-        {
-          parse_fail (p, error, "no digits after decimal point");
-          return NULL;
-        }
+        return parse_fail (p, error, "no digits after decimal point");
     }
   if (SB_JSON_PEEK (p) == 'e' || SB_JSON_PEEK (p) == 'E')
     {
@@ -309,10 +301,7 @@ parse_number (SbJsonParser *p, GError **error)
       if (SB_JSON_PEEK (p) == '+' || SB_JSON_PEEK (p) == '-')
         p->pos++;
       if (skip_digits (p) == 0)
-        {
-          parse_fail (p, error, "no digits in exponent");
-          return NULL;
-        }
+        return parse_fail (p, error, "no digits in exponent");
     }
 
   if (is_int)
@@ -325,12 +314,13 @@ parse_number (SbJsonParser *p, GError **error)
           if (v < (G_MININT64 + d) / 10 || (!negative && v * 10 - d == G_MININT64))
             {
               p->pos = start;
-              parse_fail (p, error, "integer does not fit in 64 bits");
-              return NULL;
+              return parse_fail (p, error, "integer does not fit in 64 bits");
             }
           v = v * 10 - d;
         }
-      return json_node_init_int (json_node_alloc (), negative ? v : -v);
+      *out_is_int = TRUE;
+      *out_int = negative ? v : -v;
+      return TRUE;
     }
 
   g_autofree char *text = g_strndup ((const char *) p->data + start, p->pos - start);
@@ -338,10 +328,23 @@ parse_number (SbJsonParser *p, GError **error)
   if (isinf (d) || isnan (d))
     {
       p->pos = start;
-      parse_fail (p, error, "number out of range");
-      return NULL;
+      return parse_fail (p, error, "number out of range");
     }
-  return json_node_init_double (json_node_alloc (), d);
+  *out_is_int = FALSE;
+  *out_double = d;
+  return TRUE;
+}
+
+static JsonNode *
+parse_number (SbJsonParser *p, GError **error)
+{
+  gboolean is_int = FALSE;
+  gint64 i = 0;
+  double d = 0;
+  if (!scan_number (p, &is_int, &i, &d, error))
+    return NULL;
+  return is_int ? json_node_init_int (json_node_alloc (), i)
+                : json_node_init_double (json_node_alloc (), d);
 }
 
 static JsonNode *parse_span_object (SbJsonParser *p, guint depth, GError **error);
@@ -833,11 +836,238 @@ canonical_node (GString *out, JsonNode *node, SbJsonSpanMap *map, guint depth, G
                    g_type_name (type));
 }
 
-/* The members are already sorted by key; each value is parsed from its span for encoding and
- * dropped again, so no tree of the whole object ever exists. */
+/* ---- canonical encoding straight from accepted source ----
+ *
+ * The values of a span map were accepted by the strict parser when the map was made, so they
+ * are encoded from their bytes without building a tree: a json-glib tree per target was most
+ * of the cost of checking the signature of a large targets role. Only an object's member keys
+ * and value offsets are held, to sort them. */
+
+/* The decoded keys of the objects being encoded, innermost last; each object truncates it back
+ * when done. Offsets, never pointers, since it may move as it grows. */
+typedef struct
+{
+  guint32 key_off;
+  gsize value_pos;
+} RawMember;
+
+/* Past one accepted value: strings by their quotes, containers by bracket depth. */
+static void
+skip_accepted_value (SbJsonParser *p)
+{
+  guint level = 0;
+  skip_ws (p);
+  do
+    {
+      guint8 c = p->data[p->pos++];
+      if (c == '"')
+        {
+          /* To the first quote not escaped: one not preceded by an odd run of backslashes. */
+          for (;;)
+            {
+              const guint8 *q = memchr (p->data + p->pos, '"', p->len - p->pos);
+              if (q == NULL)
+                {
+                  p->pos = p->len;
+                  break;
+                }
+              gsize at = (gsize) (q - p->data), backslashes = 0;
+              while (at - backslashes > p->pos && p->data[at - backslashes - 1] == '\\')
+                backslashes++;
+              p->pos = at + 1;
+              if (backslashes % 2 == 0)
+                break;
+            }
+        }
+      else if (c == '{' || c == '[')
+        level++;
+      else if (c == '}' || c == ']')
+        level--;
+      else if (level == 0)
+        {
+          /* A number or a literal: its characters are all letters, digits, '+', '-', '.'. */
+          while (p->pos < p->len
+                 && (g_ascii_isalnum (p->data[p->pos]) || p->data[p->pos] == '-'
+                     || p->data[p->pos] == '+' || p->data[p->pos] == '.'))
+            p->pos++;
+        }
+    }
+  while (level > 0 && p->pos < p->len);
+}
+
+static gboolean
+canonical_string_len (GString *out, const char *s, gsize len)
+{
+  g_string_append_c (out, '"');
+  const char *run = s;
+  for (const char *c = s; c < s + len; c++)
+    if (*c == '"' || *c == '\\')
+      {
+        g_string_append_len (out, run, c - run);
+        g_string_append_c (out, '\\');
+        run = c;
+      }
+  g_string_append_len (out, run, s + len - run);
+  g_string_append_c (out, '"');
+  return TRUE;
+}
+
+static int
+compare_raw_members (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const GString *keys = user_data;
+  return strcmp (keys->str + ((const RawMember *) a)->key_off,
+                 keys->str + ((const RawMember *) b)->key_off);
+}
+
+static gboolean canonical_accepted_value (SbJsonParser *p, GString *out, GString *keys,
+                                          GError **error);
+
+static gboolean
+canonical_accepted_object (SbJsonParser *p, GString *out, GString *keys, GError **error)
+{
+  gsize mark = keys->len;
+  /* Most objects here (a target, its hashes) have a few members: no allocation for those. */
+  RawMember few[8];
+  guint n = 0;
+  g_autoptr (GArray) many = NULL;
+  p->pos++; /* '{' */
+  skip_ws (p);
+  if (SB_JSON_PEEK (p) != '}')
+    for (;;)
+      {
+        skip_ws (p);
+        RawMember m = { (guint32) keys->len, 0 };
+        if (!parse_string_into (p, keys, error))
+          return FALSE;
+        g_string_append_c (keys, '\0');
+        skip_ws (p);
+        p->pos++; /* ':' */
+        skip_ws (p);
+        m.value_pos = p->pos;
+        if (n < G_N_ELEMENTS (few))
+          few[n++] = m;
+        else
+          {
+            if (many == NULL)
+              many = g_array_sized_new (FALSE, FALSE, sizeof (RawMember), 2 * n);
+            if (many->len == 0)
+              g_array_append_vals (many, few, n);
+            g_array_append_val (many, m);
+          }
+        skip_accepted_value (p);
+        skip_ws (p);
+        if (p->data[p->pos] == '}')
+          break;
+        p->pos++; /* ',' */
+      }
+  gsize end = p->pos + 1;
+  RawMember *members = many != NULL ? (RawMember *) many->data : few;
+  guint n_members = many != NULL ? many->len : n;
+  if (n_members > 1)
+    g_qsort_with_data (members, (gint) n_members, sizeof (RawMember), compare_raw_members, keys);
+
+  g_string_append_c (out, '{');
+  for (guint i = 0; i < n_members; i++)
+    {
+      const RawMember *m = &members[i];
+      if (i > 0)
+        g_string_append_c (out, ',');
+      const char *key = keys->str + m->key_off;
+      canonical_string_len (out, key, strlen (key));
+      g_string_append_c (out, ':');
+      p->pos = m->value_pos;
+      if (!canonical_accepted_value (p, out, keys, error))
+        {
+          g_prefix_error (error, "\"%s\": ", keys->str + m->key_off);
+          return FALSE;
+        }
+    }
+  g_string_append_c (out, '}');
+  g_string_truncate (keys, mark);
+  p->pos = end;
+  return TRUE;
+}
+
+static gboolean
+canonical_accepted_value (SbJsonParser *p, GString *out, GString *keys, GError **error)
+{
+  skip_ws (p);
+  switch (SB_JSON_PEEK (p))
+    {
+    case '{':
+      return canonical_accepted_object (p, out, keys, error);
+    case '[':
+      p->pos++;
+      skip_ws (p);
+      g_string_append_c (out, '[');
+      if (SB_JSON_PEEK (p) != ']')
+        for (gboolean first = TRUE;; first = FALSE)
+          {
+            if (!first)
+              g_string_append_c (out, ',');
+            if (!canonical_accepted_value (p, out, keys, error))
+              return FALSE;
+            skip_ws (p);
+            if (p->data[p->pos] == ']')
+              break;
+            p->pos++; /* ',' */
+          }
+      p->pos++;
+      g_string_append_c (out, ']');
+      return TRUE;
+    case '"':
+      {
+        /* Without a backslash, the source is already the canonical form: nothing to decode,
+         * and no '"' or '\\' inside to escape. */
+        const guint8 *q = p->data + p->pos + 1, *end = p->data + p->len;
+        while (q < end && *q != '"' && *q != '\\')
+          q++;
+        if (q < end && *q == '"')
+          {
+            g_string_append_len (out, (const char *) p->data + p->pos,
+                                 (gssize) (q + 1 - (p->data + p->pos)));
+            p->pos = (gsize) (q + 1 - p->data);
+            return TRUE;
+          }
+        gsize mark = keys->len;
+        if (!parse_string_into (p, keys, error))
+          return FALSE;
+        canonical_string_len (out, keys->str + mark, keys->len - mark);
+        g_string_truncate (keys, mark);
+        return TRUE;
+      }
+    case 't':
+    case 'f':
+    case 'n':
+      {
+        gsize start = p->pos;
+        skip_accepted_value (p);
+        g_string_append_len (out, (const char *) p->data + start, (gssize) (p->pos - start));
+        return TRUE;
+      }
+    default:
+      {
+        gboolean is_int = FALSE;
+        gint64 i = 0;
+        double d = 0;
+        if (!scan_number (p, &is_int, &i, &d, error))
+          return FALSE;
+        if (!is_int)
+          return sb_throw (error, SB_ERROR_PARSE, "canonical JSON has no floating-point numbers");
+        g_string_append_printf (out, "%" G_GINT64_FORMAT, i);
+        return TRUE;
+      }
+    }
+}
+
+/* The members are already sorted by key; each value is encoded from its accepted bytes, so no
+ * tree of the whole object ever exists. */
 static gboolean
 canonical_span_map (GString *out, SbJsonSpanMap *map, guint depth, GError **error)
 {
+  const guint8 *data = g_bytes_get_data (map->bytes, NULL);
+  g_autoptr (GString) keys = g_string_new (NULL);
   g_string_append_c (out, '{');
   for (guint i = 0; i < map->members->len; i++)
     {
@@ -847,8 +1077,9 @@ canonical_span_map (GString *out, SbJsonSpanMap *map, guint depth, GError **erro
       if (!canonical_string (out, key, error))
         return FALSE;
       g_string_append_c (out, ':');
-      g_autoptr (JsonNode) value = sb_json_span_map_get_value (map, i, error);
-      if (value == NULL || !canonical_node (out, value, NULL, depth + 1, error))
+      const SpanMember *m = &g_array_index (map->members, SpanMember, i);
+      SbJsonParser p = { data + m->value_off, m->value_len, 0 };
+      if (!canonical_accepted_value (&p, out, keys, error))
         {
           g_prefix_error (error, "\"%s\": ", key);
           return FALSE;
