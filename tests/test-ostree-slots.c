@@ -295,7 +295,7 @@ test_grub_fragment (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (grub, "set sb_ostree_B_initrd='/boot/ostree/testos-" BOOT2
                                   "/initramfs-6.1.0.img'\n"));
   g_assert_nonnull (strstr (grub, "set sb_ostree_B_options='root=/dev/vda2 console=ttyS0,115200n8 "
-                                  "rw ostree=/ostree/deploy/testos/deploy/" CSUM2 ".1'\n"));
+                                  "rw ostree=/ostree/switchback/testos/" CSUM2 ".1'\n"));
   g_assert_nonnull (strstr (grub, "set sb_ostree_slots='B'\n"));
   /* A newline in metadata cannot start a GRUB command. */
   g_assert_null (strstr (grub, "\nset sb_ostree_A_linux=/evil"));
@@ -333,8 +333,68 @@ test_grub_fragment_parses (Fixture *f, gconstpointer data)
   g_autofree char *grub = NULL;
   g_assert_true (g_file_get_contents (f->grub, &grub, NULL, NULL));
   g_assert_nonnull (
-      strstr (grub, "set sb_ostree_B_options='ostree=/ostree/deploy/testos/deploy/" CSUM2 ".0'\n"));
+      strstr (grub, "set sb_ostree_B_options='ostree=/ostree/switchback/testos/" CSUM2 ".0'\n"));
   g_assert_nonnull (strstr (grub, "set sb_ostree_slots='A B'\n"));
+}
+
+/* The link of each slot's deployment is made, relative, before the fragment names it; links
+ * of deployments no longer in a slot are removed only when asked (after the fragment). */
+static void
+test_bootlinks (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *sysroot = g_build_filename (f->dir, "sysroot", NULL);
+  g_autoptr (SbOstreeSlots) slots = sb_ostree_slots_new ();
+  g_autoptr (SbOstreeSlotDeployment) a = make_deployment (CSUM1, BOOT1, 0);
+  g_autoptr (SbOstreeSlotDeployment) b = make_deployment (CSUM2, BOOT2, 1);
+  g_assert_true (sb_ostree_slots_set (slots, "A", a, &error));
+  g_assert_true (sb_ostree_slots_set (slots, "B", b, &error));
+  g_assert_no_error (error);
+  g_assert_true (sb_ostree_slots_sync_bootlinks (slots, sysroot, TRUE, &error));
+  g_assert_no_error (error);
+
+  g_autofree char *rel_b = sb_ostree_slot_deployment_bootlink (b);
+  g_assert_cmpstr (rel_b, ==, "/ostree/switchback/testos/" CSUM2 ".1");
+  g_autofree char *link_b = g_build_filename (sysroot, rel_b, NULL);
+  g_autofree char *target = g_file_read_link (link_b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (target, ==, "../../deploy/testos/deploy/" CSUM2 ".1");
+
+  /* Slot B emptied: its link stays until the caller asks for the others to go. */
+  sb_ostree_slots_clear (slots, "B");
+  g_assert_true (sb_ostree_slots_sync_bootlinks (slots, sysroot, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (link_b, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (sb_ostree_slots_sync_bootlinks (slots, sysroot, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (link_b, G_FILE_TEST_IS_SYMLINK));
+  g_autofree char *rel_a = sb_ostree_slot_deployment_bootlink (a);
+  g_autofree char *link_a = g_build_filename (sysroot, rel_a, NULL);
+  g_assert_true (g_file_test (link_a, G_FILE_TEST_IS_SYMLINK));
+}
+
+/* Which ostree= values name a commit: switchback's bootlinks and deployment directories. */
+static void
+test_checksum_from_ostree_arg (Fixture *f, gconstpointer data)
+{
+  g_autofree char *c1
+      = sb_ostree_checksum_from_ostree_arg ("/ostree/switchback/testos/" CSUM1 ".0");
+  g_assert_cmpstr (c1, ==, CSUM1);
+  g_autofree char *c2
+      = sb_ostree_checksum_from_ostree_arg ("/ostree/deploy/testos/deploy/" CSUM2 ".12");
+  g_assert_cmpstr (c2, ==, CSUM2);
+  const char *refused[] = {
+    "/ostree/boot.1/testos/" BOOT1 "/0", /* libostree's bootlink: a kernel checksum */
+    "/ostree/switchback/testos/" CSUM1,  /* no serial */
+    "/ostree/switchback/testos/" CSUM1 ".x",  "/ostree/switchback/" CSUM1 ".0",
+    "/ostree/deploy/testos/var/" CSUM1 ".0",  "ostree/switchback/testos/" CSUM1 ".0",
+    "/ostree/switchback/testos/" BOOT1 "Z.0", "",
+  };
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *c = sb_ostree_checksum_from_ostree_arg (refused[i]);
+      g_assert_null (c);
+    }
 }
 
 int
@@ -358,5 +418,7 @@ main (int argc, char **argv)
   ADD ("/ostree-slots/load/corrupt-is-state-error", test_load_refuses_corrupt, NULL);
   ADD ("/ostree-slots/grub/fragment", test_grub_fragment, NULL);
   ADD ("/ostree-slots/grub/fragment-parses", test_grub_fragment_parses, NULL);
+  ADD ("/ostree-slots/bootlinks/made-and-removed", test_bootlinks, NULL);
+  ADD ("/ostree-slots/cmdline/checksum-from-ostree-arg", test_checksum_from_ostree_arg, NULL);
   return g_test_run ();
 }

@@ -96,7 +96,8 @@ assert_streq "$(slot_checksum A) $(slot_checksum B)" "$C1 $C2"
 assert_streq "$(json_get sys/state/images.json 'd["slots"]["B"]["hashes"]["sha256"], d["trial"]["slot"]')" "('$C2', 'B')"
 assert_streq "$(json_get sys/state/counters.json 'd["pending-image-rollback-counter"]')" 2
 test -d "sys/root/ostree/deploy/testos/deploy/$C2.0" || fatal "commit 2 is not deployed"
-assert_file_has_content sys/root/boot/switchback/ostree-slots.cfg "deploy/$C2"
+assert_file_has_content sys/root/boot/switchback/ostree-slots.cfg "ostree=/ostree/switchback/testos/$C2.0'"
+assert_streq "$(readlink "sys/root/ostree/switchback/testos/$C2.0")" "../../deploy/testos/deploy/$C2.0"
 ok "update pulls the OSTREE target, deploys it into slot B and stages it (exit 10)"
 
 update 10

@@ -635,9 +635,17 @@ test_deploy_adopts_and_keeps_committed (Fixture *f, gconstpointer data)
   g_assert_cmpstr (sb_ostree_slots_get (disk, "B")->checksum, ==, f->c2);
   g_autofree char *grub = read_text (sb_ostree_get_grub_path (o));
   g_autofree char *opt_b = g_strdup_printf (
-      "set sb_ostree_B_options='root=/dev/vda2 rw ostree=/ostree/deploy/testos/deploy/%s.0'",
-      f->c2);
+      "set sb_ostree_B_options='root=/dev/vda2 rw ostree=/ostree/switchback/testos/%s.0'", f->c2);
   g_assert_nonnull (strstr (grub, opt_b));
+  /* ostree= names switchback's bootlink, a relative symlink (ostree-prepare-root takes only a
+   * symlink) that resolves to the deployment inside the sysroot. */
+  g_autofree char *link_b = g_strdup_printf ("%s/ostree/switchback/testos/%s.0", f->sysroot, f->c2);
+  g_autofree char *link_target = g_file_read_link (link_b, &error);
+  g_assert_no_error (error);
+  g_autofree char *want_target = g_strdup_printf ("../../deploy/testos/deploy/%s.0", f->c2);
+  g_assert_cmpstr (link_target, ==, want_target);
+  g_autofree char *link_a = g_strdup_printf ("%s/ostree/switchback/testos/%s.0", f->sysroot, f->c1);
+  g_assert_true (g_file_test (link_a, G_FILE_TEST_IS_SYMLINK));
   g_autofree char *kernel_b = g_build_filename (f->sysroot, "boot", b->kernel, NULL);
   g_autofree char *initrd_b = g_build_filename (f->sysroot, "boot", b->initrd, NULL);
   g_autofree char *kernel_text = read_text (kernel_b);
@@ -704,6 +712,11 @@ test_deploy_replaces_inactive (Fixture *f, gconstpointer data)
   g_assert_cmpstr (list, ==, want);
   g_autofree char *dep1 = deployment_dir (f, f->c1, 0);
   g_assert_false (g_file_test (dep1, G_FILE_TEST_EXISTS));
+  /* C1's bootlink went with it; C3's and C2's are there. */
+  g_autofree char *link1 = g_strdup_printf ("%s/ostree/switchback/testos/%s.0", f->sysroot, f->c1);
+  g_autofree char *link3 = g_strdup_printf ("%s/ostree/switchback/testos/%s.0", f->sysroot, c3);
+  g_assert_false (g_file_test (link1, G_FILE_TEST_IS_SYMLINK));
+  g_assert_true (g_file_test (link3, G_FILE_TEST_IS_SYMLINK));
   g_assert_cmpstr (sb_ostree_slots_get (sb_ostree_get_slots (o), "A")->checksum, ==, c3);
   g_assert_cmpstr (sb_ostree_slots_get (sb_ostree_get_slots (o), "B")->checksum, ==, f->c2);
   gboolean have = TRUE;

@@ -12,8 +12,17 @@
 # root filesystem nor in its fstab are not found: switchback-boot then logs that it cannot read
 # the boot state and leaves the boot alone.
 #
+# OSTree (docs/ostree.md): with `ostree=` on the kernel command line, switchback-boot must see
+# the deployment, whose /etc/fstab names the ESP and the state directory, not the physical
+# sysroot. In a systemd initramfs ostree-prepare-root.service has made $NEWROOT the deployment
+# before this hook (module-setup.sh orders it so); the physical root is then mounted on
+# $NEWROOT/sysroot. When it is not (an initramfs without systemd), the hook runs
+# ostree-prepare-root on $NEWROOT itself first, as that unit would have.
+#
 # Test hooks: SB_BOOT_BIN (default /usr/bin/switchback-boot), SB_HOOK_MOUNTS (default
-# /proc/mounts), SB_HOOK_KMSG (default /dev/kmsg, where the hook logs when it can write it).
+# /proc/mounts), SB_HOOK_KMSG (default /dev/kmsg, where the hook logs when it can write it),
+# SB_HOOK_CMDLINE (default /proc/cmdline), SB_HOOK_PREPARE_ROOT (default
+# /usr/lib/ostree/ostree-prepare-root).
 
 sb_hook_log () {
     if [ -w "${SB_HOOK_KMSG:-/dev/kmsg}" ]; then
@@ -59,8 +68,29 @@ sb_hook_mount_for () {
     fi
 }
 
+# sb_hook_ostree: makes $sb_hook_root the OSTree deployment named by ostree= on the kernel
+# command line, unless there is none or it is already.
+sb_hook_ostree () {
+    _ostree=
+    _cmdline=
+    [ -r "${SB_HOOK_CMDLINE:-/proc/cmdline}" ] && read -r _cmdline <"${SB_HOOK_CMDLINE:-/proc/cmdline}"
+    for _w in $_cmdline; do
+        case "$_w" in ostree=*) _ostree="${_w#ostree=}" ;; esac
+    done
+    [ -n "$_ostree" ] || return 0
+    # Prepared: ostree-prepare-root moved the physical root to the deployment's /sysroot.
+    sb_hook_is_mounted "$sb_hook_root/sysroot" && return 0
+    _prepare="${SB_HOOK_PREPARE_ROOT:-/usr/lib/ostree/ostree-prepare-root}"
+    if [ ! -x "$_prepare" ]; then
+        sb_hook_log "ostree=$_ostree is on the command line but $_prepare is not in the initramfs"
+        return 0
+    fi
+    "$_prepare" "$sb_hook_root" || sb_hook_log "$_prepare $sb_hook_root failed for ostree=$_ostree"
+}
+
 sb_hook_run () {
     sb_hook_root="${NEWROOT:-/sysroot}"
+    sb_hook_ostree
     sb_hook_bin="${SB_BOOT_BIN:-/usr/bin/switchback-boot}"
     sb_hook_mounted=
     if ! sb_hook_paths=$("$sb_hook_bin" --print-paths 2>&1); then

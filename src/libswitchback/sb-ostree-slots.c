@@ -7,7 +7,10 @@
 #include "sb-error.h"
 #include "sb-json.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The table is a few hundred bytes; anything far larger is not ours. */
 #define SLOTS_MAX_BYTES (256 * 1024)
@@ -139,6 +142,13 @@ char *
 sb_ostree_slot_deployment_path (const SbOstreeSlotDeployment *d)
 {
   return g_strdup_printf ("/ostree/deploy/%s/deploy/%s.%d", d->osname, d->checksum,
+                          d->deployserial);
+}
+
+char *
+sb_ostree_slot_deployment_bootlink (const SbOstreeSlotDeployment *d)
+{
+  return g_strdup_printf ("/" SB_OSTREE_BOOTLINK_DIR "/%s/%s.%d", d->osname, d->checksum,
                           d->deployserial);
 }
 
@@ -440,7 +450,7 @@ sb_ostree_slots_to_grub (SbOstreeSlots *self)
         }
       /* Every value was checked by sb_ostree_slot_deployment_validate: no quote can end the
        * single-quoted word early. */
-      g_autofree char *path = sb_ostree_slot_deployment_path (d);
+      g_autofree char *path = sb_ostree_slot_deployment_bootlink (d);
       g_autofree char *version = comment_safe (d->version);
       g_autofree char *target = comment_safe (d->target);
       g_string_append_printf (s, "# slot %s: %s commit %s version '%s' target '%s'\n", name,
@@ -476,4 +486,116 @@ sb_ostree_slots_save (SbOstreeSlots *self, const char *state_path, const char *g
   if (!sb_durable_write (grub_path, grub, strlen (grub), 0644, error))
     return g_prefix_error (error, "GRUB fragment for the OSTree slots: "), FALSE;
   return TRUE;
+}
+
+/* TRUE if @name is "CHECKSUM.SERIAL" of a deployment in @self whose osname is @osname. */
+static gboolean
+names_slot_deployment (SbOstreeSlots *self, const char *osname, const char *name)
+{
+  for (guint i = 0; i < 2; i++)
+    {
+      const SbOstreeSlotDeployment *d = i == 0 ? self->a : self->b;
+      if (d == NULL || !g_str_equal (d->osname, osname))
+        continue;
+      g_autofree char *want = g_strdup_printf ("%s.%d", d->checksum, d->deployserial);
+      if (g_str_equal (want, name))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Creates the bootlink of @d under @sysroot_path unless it is there: a relative symlink made
+ * under a temporary name and renamed, so a power cut leaves it absent or whole. */
+static gboolean
+make_bootlink (const char *sysroot_path, const SbOstreeSlotDeployment *d, GError **error)
+{
+  g_autofree char *rel = sb_ostree_slot_deployment_bootlink (d);
+  g_autofree char *link = g_build_filename (sysroot_path, rel, NULL);
+  g_autofree char *dir = g_path_get_dirname (link);
+  /* From /ostree/switchback/OSNAME/ to /ostree/deploy/OSNAME/deploy/. */
+  g_autofree char *target
+      = g_strdup_printf ("../../deploy/%s/deploy/%s.%d", d->osname, d->checksum, d->deployserial);
+  g_autofree char *have = g_file_read_link (link, NULL);
+  if (have != NULL && g_str_equal (have, target))
+    return TRUE;
+  if (!sb_durable_mkdir_p (dir, 0755, error))
+    return g_prefix_error (error, "OSTree bootlink directory %s: ", dir), FALSE;
+  g_autofree char *tmp = g_strconcat (link, ".tmp", NULL);
+  if ((unlink (tmp) < 0 && errno != ENOENT) || symlink (target, tmp) < 0 || rename (tmp, link) < 0)
+    {
+      int saved = errno;
+      (void)unlink (tmp);
+      return sb_throw (error, saved == ENOSPC ? SB_ERROR_NO_SPACE : SB_ERROR_IO,
+                       "OSTree bootlink %s for slot deployment %s.%d: %s", link, d->checksum,
+                       d->deployserial, g_strerror (saved));
+    }
+  return sb_fsync_dir (dir, error);
+}
+
+gboolean
+sb_ostree_slots_sync_bootlinks (SbOstreeSlots *self, const char *sysroot_path,
+                                gboolean remove_others, GError **error)
+{
+  g_return_val_if_fail (self != NULL && sysroot_path != NULL, FALSE);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      const SbOstreeSlotDeployment *d = i == 0 ? self->a : self->b;
+      if (d != NULL && !make_bootlink (sysroot_path, d, error))
+        return FALSE;
+    }
+  if (!remove_others)
+    return TRUE;
+
+  g_autofree char *top = g_build_filename (sysroot_path, SB_OSTREE_BOOTLINK_DIR, NULL);
+  g_autoptr (GDir) osdirs = g_dir_open (top, 0, NULL);
+  if (osdirs == NULL)
+    return TRUE; /* no bootlink made yet */
+  const char *osname;
+  while ((osname = g_dir_read_name (osdirs)) != NULL)
+    {
+      g_autofree char *osdir = g_build_filename (top, osname, NULL);
+      g_autoptr (GError) local = NULL;
+      g_autoptr (GDir) links = g_dir_open (osdir, 0, &local);
+      if (links == NULL)
+        return sb_throw (error, SB_ERROR_IO, "OSTree bootlink directory %s: %s", osdir,
+                         local->message);
+      const char *name;
+      while ((name = g_dir_read_name (links)) != NULL)
+        {
+          if (names_slot_deployment (self, osname, name))
+            continue;
+          g_autofree char *path = g_build_filename (osdir, name, NULL);
+          if (!sb_durable_unlink (path, error))
+            return g_prefix_error (error, "stale OSTree bootlink: "), FALSE;
+        }
+    }
+  return TRUE;
+}
+
+char *
+sb_ostree_checksum_from_ostree_arg (const char *value)
+{
+  g_return_val_if_fail (value != NULL, NULL);
+  /* /ostree/switchback/OSNAME/CHECKSUM.SERIAL or /ostree/deploy/OSNAME/deploy/CHECKSUM.SERIAL:
+   * the last component names the deployment. libostree's /ostree/boot.N/OSNAME/BOOTCSUM/SERIAL
+   * does not, and gives NULL. */
+  g_auto (GStrv) parts = g_strsplit (value, "/", -1);
+  guint n = g_strv_length (parts);
+  gboolean shape = (n == 5 && g_str_equal (parts[0], "") && g_str_equal (parts[1], "ostree")
+                    && g_str_equal (parts[2], "switchback") && *parts[3] != '\0')
+                   || (n == 6 && g_str_equal (parts[0], "") && g_str_equal (parts[1], "ostree")
+                       && g_str_equal (parts[2], "deploy") && *parts[3] != '\0'
+                       && g_str_equal (parts[4], "deploy"));
+  if (!shape)
+    return NULL;
+  const char *last = parts[n - 1];
+  const char *dot = strchr (last, '.');
+  if (dot == NULL || dot - last != 64 || dot[1] == '\0')
+    return NULL;
+  for (const char *p = dot + 1; *p; p++)
+    if (*p < '0' || *p > '9')
+      return NULL;
+  g_autofree char *checksum = g_strndup (last, 64);
+  return is_sha256_hex (checksum) ? g_steal_pointer (&checksum) : NULL;
 }

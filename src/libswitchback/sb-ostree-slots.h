@@ -14,11 +14,14 @@
  *   kernel arguments without `ostree=`.
  * - From the table a GRUB script fragment is generated (`/boot/switchback/ostree-slots.cfg`)
  *   that the slot chooser sources. For slot X it sets `sb_ostree_X_linux`, `sb_ostree_X_initrd`
- *   and `sb_ostree_X_options`; the options end with `ostree=/ostree/deploy/…/CHECKSUM.SERIAL`,
- *   the deployment's own directory. That path never changes while the deployment exists,
- *   unlike libostree's `/ostree/boot.N/…` bootlinks, which flip with every write of the
- *   deployment list; so the fragment stays bootable across power cuts between libostree's
- *   writes and ours. An empty slot sets all three to ''.
+ *   and `sb_ostree_X_options`; the options end with
+ *   `ostree=/ostree/switchback/OSNAME/CHECKSUM.SERIAL`, switchback's own bootlink: a relative
+ *   symlink to the deployment's directory. ostree-prepare-root takes only a symlink for
+ *   `ostree=` (it refuses a directory) and resolves it with realpath(). switchback's link is
+ *   named for the deployment, so it never changes while the deployment exists, unlike
+ *   libostree's `/ostree/boot.N/…` bootlinks, which flip with every write of the deployment
+ *   list; the fragment thus stays bootable across power cuts between libostree's writes and
+ *   ours. An empty slot sets all three to ''.
  *
  * The module needs no libostree, so the initramfs helper can read the table too. sb-ostree.c
  * fills it from libostree's deployments.
@@ -63,6 +66,21 @@ gboolean sb_ostree_slot_deployment_validate (const SbOstreeSlotDeployment *d,
 /* The deployment's directory relative to the sysroot, which is also the value of its
  * `ostree=` kernel argument: "/ostree/deploy/OSNAME/deploy/CHECKSUM.SERIAL". */
 char *sb_ostree_slot_deployment_path (const SbOstreeSlotDeployment *d);
+
+/* Where switchback keeps its bootlinks, relative to the sysroot. */
+#define SB_OSTREE_BOOTLINK_DIR "ostree/switchback"
+
+/* The deployment's bootlink relative to the sysroot, the value of the `ostree=` kernel
+ * argument that boots it: "/ostree/switchback/OSNAME/CHECKSUM.SERIAL", a symlink to
+ * "../../deploy/OSNAME/deploy/CHECKSUM.SERIAL". */
+char *sb_ostree_slot_deployment_bootlink (const SbOstreeSlotDeployment *d);
+
+/* The commit checksum that an `ostree=` kernel argument @value names: the CHECKSUM of
+ * switchback's bootlink (/ostree/switchback/OSNAME/CHECKSUM.SERIAL) or of a deployment
+ * directory (/ostree/deploy/OSNAME/deploy/CHECKSUM.SERIAL); NULL for anything else
+ * (libostree's /ostree/boot.N/… links name the kernel's checksum, not the commit's). Reads
+ * nothing. */
+char *sb_ostree_checksum_from_ostree_arg (const char *value);
 
 /* TRUE if @slot is "A" or "B", the slot names of DESIGN §4. */
 gboolean sb_ostree_slot_name_valid (const char *slot);
@@ -114,6 +132,14 @@ const char *sb_ostree_slots_find (SbOstreeSlots *self, const char *osname, const
  * @prefer is returned if it is one of them. */
 const char *sb_ostree_slots_find_commit (SbOstreeSlots *self, const char *checksum,
                                          const char *prefer);
+
+/* Creates the bootlink (sb_ostree_slot_deployment_bootlink) of each deployment in the table
+ * under @sysroot_path, durably, before a fragment that names it is written. With
+ * @remove_others, also removes every other link under SB_OSTREE_BOOTLINK_DIR: call it so
+ * after the fragment no longer names them. Errors: SB_ERROR_IO, SB_ERROR_NO_SPACE. */
+gboolean sb_ostree_slots_sync_bootlinks (SbOstreeSlots *self, const char *sysroot_path,
+                                         gboolean remove_others,
+                                         GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 void sb_ostree_slots_free (SbOstreeSlots *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbOstreeSlots, sb_ostree_slots_free)

@@ -595,7 +595,10 @@ describe_deployment (SbOstree *self, OstreeDeployment *dep, const char *target, 
 static gboolean
 save_slots (SbOstree *self, GError **error)
 {
-  return sb_ostree_slots_save (self->slots, self->slots_path, self->grub_path, error);
+  /* The bootlinks the fragment names exist before it does; those it no longer names go after. */
+  return sb_ostree_slots_sync_bootlinks (self->slots, self->sysroot_path, FALSE, error)
+         && sb_ostree_slots_save (self->slots, self->slots_path, self->grub_path, error)
+         && sb_ostree_slots_sync_bootlinks (self->slots, self->sysroot_path, TRUE, error);
 }
 
 /* Makes sure @active names the deployment that is running, or, for an offline sysroot,
