@@ -10,7 +10,7 @@ command -v grub-editenv >/dev/null || skip_all "grub-editenv is not installed"
 command -v switchback-repo >/dev/null || skip_all "switchback-repo is not built"
 export OSTREE_SYSROOT_DEBUG=mutable-deployments
 
-plan 5
+plan 7
 
 ECU=ecu-1
 HWID=board-a
@@ -23,13 +23,20 @@ env_get () { grub-editenv sys/grubenv list | sed -n "s/^$1=//p"; }
 install_state () { json_get sys/state/install.json 'd["state"]'; }
 slot_checksum () { json_get sys/state/ostree-slots.json 'd["slots"]["'"$1"'"]["checksum"]'; }
 update () { local want=$1; shift; expect_exit "$want" "${SB[@]}" update "$@"; }
-# boot SLOT: GRUB counted a try of SLOT and booted it; then the initramfs hook decides.
+# boot SLOT: GRUB counted a try of SLOT and booted it with the kernel arguments of the slot's
+# deployment from the fragment (ending with ostree=); then the initramfs hook decides.
 boot () {
-  local tries
+  local tries options
   tries=$(env_get "SB_$1_TRIES")
   grub-editenv sys/grubenv set "SB_$1_TRIES=$((tries > 0 ? tries - 1 : 0))"
-  echo "BOOT_IMAGE=/vmlinuz root=LABEL=root rw switchback.slot=$1" >sys/cmdline
+  options=$(sed -n "s/^set sb_ostree_$1_options='\(.*\)'\$/\1/p" sys/root/boot/switchback/ostree-slots.cfg)
+  echo "BOOT_IMAGE=/vmlinuz $options switchback.slot=$1" >sys/cmdline
   switchback-boot --config sys/switchback.conf --stderr >boot.out 2>&1 || true
+}
+# installed: what `switchback status --json` reports as the booted slot's image.
+installed () {
+  "${SB[@]}" status --json >status.json || fatal "switchback status failed"
+  json_get status.json '(d["installed"] or {}).get("sha256"), (d["installed"] or {}).get("target"), (d["installed"] or {}).get("from")'
 }
 # publish VERSION [--release-counter N]: a new commit in ./ostree-repo as the target os-VERSION,
 # assigned to this ECU. Sets COMMIT.
@@ -83,7 +90,12 @@ cmdline-file=$SB_TMP/sys/cmdline
 max-tries=3
 confirm=initramfs
 CONF
-"${SB[@]}" status >/dev/null
+# Nothing in the slot table yet: the factory deployment is known from the ostree= argument.
+assert_streq "$(installed)" "(None, None, None)"
+echo "BOOT_IMAGE=/vmlinuz root=LABEL=root rw switchback.slot=A ostree=/ostree/deploy/testos/deploy/$C1.0" \
+  >sys/cmdline
+assert_streq "$(installed)" "('$C1', None, 'cmdline')"
+ok "status shows the factory deployment's commit as installed, from ostree="
 switchback-repo register-ecu repo "$ECU" sys/state/ecu/public.json --hardware-id "$HWID" \
   >/dev/null
 
@@ -104,9 +116,12 @@ update 10
 assert_streq "$(json_get sys/state/install.json 'd["state"], d["slot"]')" "('staged', 'B')"
 ok "a second update finds it staged"
 
+assert_streq "$(installed)" "('$C1', None, 'cmdline')"
 boot B
+assert_file_has_content sys/cmdline "ostree=/ostree/switchback/testos/$C2.0 switchback.slot=B"
 assert_streq "$(json_get sys/state/install.json 'd["state"], d["committed"]')" "('idle', 'B')"
 assert_streq "$(json_get sys/state/counters.json 'd["image-rollback-counter"]')" 2
+assert_streq "$(installed)" "('$C2', 'os-2', 'cmdline')"
 update 0
 assert_streq "$(json_get sys/state/images.json 'd["slots"]["B"]["hashes"]["sha256"]')" "$C2"
 ok "the trial boot of slot B commits; the next cycle finds commit 2 up to date"
@@ -143,4 +158,15 @@ update 0
 assert_file_has_content out.txt 'failed'
 assert_streq "$(json_get sys/state/images.json 'd["failed"][-1]["hashes"]["sha256"]')" "$C3"
 assert_streq "$(slot_checksum B)" "$C2"
+assert_streq "$(installed)" "('$C2', 'os-2', 'cmdline')"
 ok "a failed trial of slot A rolls back to slot B and is recorded as failed"
+
+# The booted deployment is what counts: a command line without ostree= falls back on the slot
+# table's deployment of the booted slot, and ostree= wins over the table when they disagree.
+echo "BOOT_IMAGE=/vmlinuz root=LABEL=root rw switchback.slot=B" >sys/cmdline
+assert_streq "$(installed)" "('$C2', 'os-2', 'slot-table')"
+echo "BOOT_IMAGE=/vmlinuz rw ostree=/ostree/switchback/testos/$C3.0 switchback.slot=B" >sys/cmdline
+assert_streq "$(installed)" "('$C3', None, 'cmdline')"
+"${SB[@]}" status >status.txt
+assert_file_has_content status.txt "installed .*sha256 $C3 (from the kernel command line)"
+ok "status takes the booted commit from ostree=, else from the slot table"

@@ -599,3 +599,68 @@ sb_ostree_checksum_from_ostree_arg (const char *value)
   g_autofree char *checksum = g_strndup (last, 64);
   return is_sha256_hex (checksum) ? g_steal_pointer (&checksum) : NULL;
 }
+
+/* The value of the last ostree= word of the kernel command line in @path, or NULL. */
+static gboolean
+read_ostree_arg (const char *path, char **out_value, GError **error)
+{
+  *out_value = NULL;
+  if (path == NULL)
+    return TRUE;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GBytes) bytes = sb_read_file (path, 64 * 1024, &local);
+  if (bytes == NULL)
+    {
+      if (g_error_matches (local, SB_ERROR, SB_ERROR_NOT_FOUND))
+        return TRUE;
+      return sb_throw (error, SB_ERROR_IO, "kernel command line %s: %s", path, local->message);
+    }
+  g_autofree char *text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  g_auto (GStrv) words = g_strsplit_set (text, " \t\n", -1);
+  for (char **w = words; *w != NULL; w++)
+    if (g_str_has_prefix (*w, "ostree="))
+      {
+        g_free (*out_value);
+        *out_value = g_strdup (*w + strlen ("ostree="));
+      }
+  return TRUE;
+}
+
+gboolean
+sb_ostree_slots_booted_commit (const char *state_dir, const char *cmdline_file,
+                               const char *booted_slot, char **out_checksum, char **out_target,
+                               const char **out_from, GError **error)
+{
+  g_return_val_if_fail (state_dir != NULL && out_checksum != NULL && out_target != NULL, FALSE);
+  *out_checksum = NULL;
+  *out_target = NULL;
+  if (out_from != NULL)
+    *out_from = NULL;
+
+  g_autofree char *arg = NULL;
+  if (!read_ostree_arg (cmdline_file, &arg, error))
+    return FALSE;
+  g_autofree char *table_path = g_build_filename (state_dir, SB_OSTREE_SLOTS_FILE, NULL);
+  g_autoptr (SbOstreeSlots) table = sb_ostree_slots_load (table_path, error);
+  if (table == NULL)
+    return FALSE;
+  const SbOstreeSlotDeployment *d
+      = booted_slot != NULL ? sb_ostree_slots_get (table, booted_slot) : NULL;
+
+  /* What the kernel was told to boot wins over the table: it is what runs. */
+  g_autofree char *checksum = arg != NULL ? sb_ostree_checksum_from_ostree_arg (arg) : NULL;
+  const char *from = checksum != NULL ? "cmdline" : NULL;
+  if (checksum == NULL && d != NULL)
+    {
+      checksum = g_strdup (d->checksum);
+      from = "slot-table";
+    }
+  if (checksum == NULL)
+    return TRUE;
+  if (d != NULL && g_str_equal (d->checksum, checksum))
+    *out_target = g_strdup (d->target);
+  *out_checksum = g_steal_pointer (&checksum);
+  if (out_from != NULL)
+    *out_from = from;
+  return TRUE;
+}

@@ -133,6 +133,20 @@ const char *sb_ostree_slots_find (SbOstreeSlots *self, const char *osname, const
 const char *sb_ostree_slots_find_commit (SbOstreeSlots *self, const char *checksum,
                                          const char *prefer);
 
+/* The commit the running OSTree system booted, for `switchback status` and the version report,
+ * read without libostree: the `ostree=` argument of the kernel command line in @cmdline_file
+ * when it names a deployment (sb_ostree_checksum_from_ostree_arg), else the deployment that
+ * the slot table in @state_dir puts in @booted_slot (may be NULL: unknown). Sets
+ * @out_checksum (NULL when neither tells) and @out_target (the Uptane target name the table
+ * records for that commit in @booted_slot, or NULL: adopted at first start, or not in the
+ * table). @out_from, if not NULL, gets "cmdline" or "slot-table" (static strings) or NULL.
+ * A missing command line file or table is no error; an unreadable or invalid table is
+ * SB_ERROR_STATE, an unreadable command line SB_ERROR_IO. */
+gboolean sb_ostree_slots_booted_commit (const char *state_dir, const char *cmdline_file,
+                                        const char *booted_slot, char **out_checksum,
+                                        char **out_target, const char **out_from,
+                                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* Creates the bootlink (sb_ostree_slot_deployment_bootlink) of each deployment in the table
  * under @sysroot_path, durably, before a fragment that names it is written. With
  * @remove_others, also removes every other link under SB_OSTREE_BOOTLINK_DIR: call it so

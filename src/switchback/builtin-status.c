@@ -1,12 +1,16 @@
 /* switchback status: what this ECU is and what it trusts, without touching the network: the
  * identity, the trusted metadata of both repositories (version and expiry), the counters, the
- * install transaction, and the results waiting to be reported or reported last. A damaged
- * state file is shown and makes the exit status 1; everything readable is still shown. */
+ * install transaction, the image the booted slot runs, and the results waiting to be reported
+ * or reported last. A damaged state file is shown and makes the exit status 1; everything
+ * readable is still shown. Nothing here loads libostree: on an OSTree system the booted commit
+ * comes from the kernel command line and the slot table (sb-ostree-slots.h). */
 #include "config.h"
 
 #include "sb-builtins.h"
 #include "sb-install-state.h"
 #include "sb-metadata.h"
+#include "sb-ostree-install.h"
+#include "sb-ostree-slots.h"
 #include "sb-update-cycle.h"
 #include "sb-uptane-freshness.h"
 #include "sb-uptane.h"
@@ -36,6 +40,10 @@ typedef struct {
   SbSlotId booted;
   SbSlotImage *slot_images[2]; /* what the update cycle wrote into each slot, or NULL */
   char *images_error;
+  char *installed_sha256;     /* the image the booted slot runs, or NULL when unknown */
+  char *installed_target;     /* its target name, or NULL */
+  const char *installed_from; /* "cmdline", "slot-table" or "update-record" */
+  char *installed_error;
   GPtrArray *queued; /* SbReport */
   char *queue_error;
   SbReport *last;
@@ -56,6 +64,9 @@ status_clear (Status *s)
   for (guint i = 0; i < 2; i++)
     g_clear_pointer (&s->slot_images[i], sb_slot_image_free);
   g_free (s->images_error);
+  g_free (s->installed_sha256);
+  g_free (s->installed_target);
+  g_free (s->installed_error);
   g_clear_pointer (&s->queued, g_ptr_array_unref);
   g_clear_pointer (&s->last, sb_report_free);
   g_free (s->identity_error);
@@ -71,6 +82,44 @@ take_message (GError *error, gboolean *damaged)
 {
   *damaged = TRUE;
   return g_strdup (error->message);
+}
+
+/* The image the booted slot runs, as the version report names it (Uptane's installed_image).
+ * On an OSTree system it is the booted deployment's commit, whatever the update cycle last
+ * wrote (a factory deployment was never installed by it); otherwise what the update cycle
+ * wrote into the booted slot. */
+static void
+status_load_installed (Status *s)
+{
+  const SbSlotImage *rec = s->booted_known ? s->slot_images[s->booted] : NULL;
+  if (!sb_ostree_install_is_configured (s->config))
+    {
+      if (rec != NULL)
+        {
+          s->installed_sha256 = g_strdup (rec->sha256);
+          s->installed_target = g_strdup (rec->target);
+          s->installed_from = "update-record";
+        }
+      return;
+    }
+  g_autoptr (GError) error = NULL;
+  g_autofree char *commit = NULL;
+  g_autofree char *target = NULL;
+  if (!sb_ostree_slots_booted_commit (s->config->state_dir, s->config->cmdline_file,
+                                      s->booted_known ? sb_slot_id_name (s->booted) : NULL, &commit,
+                                      &target, &s->installed_from, &error))
+    {
+      s->installed_error = take_message (error, &s->damaged);
+      return;
+    }
+  if (commit == NULL)
+    return;
+  /* The slot table names what the cycle deployed; the cycle's record names the same commit
+   * when the table was written before the target name was known. */
+  if (target == NULL && rec != NULL && g_strcmp0 (rec->sha256, commit) == 0)
+    target = g_strdup (rec->target);
+  s->installed_sha256 = g_steal_pointer (&commit);
+  s->installed_target = g_steal_pointer (&target);
 }
 
 static void
@@ -113,6 +162,7 @@ status_load (Status *s, SbConfig *config)
         s->images_error = take_message (error, &s->damaged);
       g_clear_error (&error);
     }
+  status_load_installed (s);
 
   /* Listing the queue does not create it: a status must not need write access. */
   g_autofree char *queue_dir = g_build_filename (state_dir, SB_REPORT_QUEUE_DIR_NAME, NULL);
@@ -260,6 +310,24 @@ add_install_json (JsonBuilder *b, Status *s)
     add_string_or_null (b, "error", s->images_error);
   json_builder_end_object (b);
 
+  json_builder_set_member_name (b, "installed");
+  if (s->installed_sha256 != NULL)
+    {
+      json_builder_begin_object (b);
+      add_string_or_null (b, "target", s->installed_target);
+      add_string_or_null (b, "sha256", s->installed_sha256);
+      add_string_or_null (b, "from", s->installed_from);
+      json_builder_end_object (b);
+    }
+  else if (s->installed_error != NULL)
+    {
+      json_builder_begin_object (b);
+      add_string_or_null (b, "error", s->installed_error);
+      json_builder_end_object (b);
+    }
+  else
+    json_builder_add_null_value (b);
+
   json_builder_set_member_name (b, "counters");
   json_builder_begin_object (b);
   if (s->counters == NULL)
@@ -404,6 +472,15 @@ print_text (Status *s)
               s->slot_images[i]->length);
   if (s->images_error != NULL)
     printf ("  error: %s\n", s->images_error);
+  if (s->installed_sha256 != NULL)
+    printf ("  installed      %s sha256 %s (from the %s)\n",
+            s->installed_target != NULL ? s->installed_target : "(no target name)",
+            s->installed_sha256,
+            g_strcmp0 (s->installed_from, "cmdline") == 0      ? "kernel command line"
+            : g_strcmp0 (s->installed_from, "slot-table") == 0 ? "OSTree slot table"
+                                                               : "update record");
+  else if (s->installed_error != NULL)
+    printf ("  installed      error: %s\n", s->installed_error);
   if (s->counters == NULL)
     printf ("  counters error: %s\n", s->counters_error);
   else
