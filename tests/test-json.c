@@ -735,6 +735,126 @@ test_span_map_canonical_refuses_double (Fixture *f, gconstpointer data)
   g_assert_error (error, SB_ERROR, SB_ERROR_PARSE);
 }
 
+/* Inside a span map, values are checked without building a tree: exactly as strictly, with the
+ * same message (and so the same byte position) whenever a document is refused. */
+static void
+test_span_map_checks_like_tree (Fixture *f, gconstpointer data)
+{
+  static const char *const values[] = {
+    /* accepted */
+    "1", "-0", "[]", "{}", "\"\\u00e9\\ud83d\\ude00\"", "[1,[2,[3,{\"a\":[]}]]]",
+    "{\"b\":1,\"a\":{\"c\":[true,false,null]},\"\\u0062x\":2.5e3}",
+    "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9}",
+    /* refused: duplicates, small and large objects, escaped spellings, nested */
+    "{\"a\":1,\"a\":2}", "{\"a\":1,\"\\u0061\":2}", "{\"x\":{\"a\":1,\"b\":{},\"a\":3}}",
+    "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+    "\"k3\":3}",
+    "{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,"
+    "\"k9\":{},\"k1\":1}",
+    /* refused: numbers and syntax */
+    "01", "-01", "NaN", "1e400", "+1", ".5", "1.", "1e", "-", "0x10", "9223372036854775808",
+    "[1,]", "[,1]", "[1 2]", "{\"a\":1,}", "{,}", "{\"a\" 1}", "{\"a\":}", "{a:1}", "{1:1}",
+    "'a'", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\t\"", "tru", "nul", "falsey", "True",
+    "[1,,2]", "\"\\u0000\"", "\"\\udc00\"", "\"\\ud800x\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"",
+    "\"\xf4\x90\x80\x80\"", "\"\xc3\"", "{\"a\":[1,-2.5e3,true,false,null,\"x\"],\"b\":{",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+    {
+      g_autofree char *doc = g_strdup_printf ("{\"signed\": {\"targets\": {\"t\": %s}}}", values[i]);
+      g_autoptr (GBytes) bytes = g_bytes_new (doc, strlen (doc));
+      g_autoptr (GError) tree_error = NULL;
+      g_autoptr (GError) span_error = NULL;
+      g_autoptr (SbJsonSpanMap) map = NULL;
+      g_autoptr (JsonNode) tree = sb_json_parse_bytes (bytes, &tree_error);
+      g_autoptr (JsonNode) lazy =
+          sb_json_parse_with_span_map (bytes, span_path, NULL, NULL, &map, &span_error);
+      if ((tree == NULL) != (lazy == NULL))
+        g_error ("value %" G_GSIZE_FORMAT " (%s): tree %s, span map %s", i, values[i],
+                 tree != NULL ? "accepts" : tree_error->message,
+                 lazy != NULL ? "accepts" : span_error->message);
+      if (tree == NULL)
+        {
+          g_assert_error (span_error, SB_ERROR, SB_ERROR_PARSE);
+          g_assert_cmpstr (span_error->message, ==, tree_error->message);
+        }
+    }
+  /* Nesting: the depth limit is the same. */
+  for (guint depth = SB_JSON_MAX_DEPTH - 4; depth <= SB_JSON_MAX_DEPTH + 1; depth++)
+    {
+      g_autoptr (GString) doc = g_string_new ("{\"signed\": {\"targets\": {\"t\": ");
+      for (guint d = 0; d < depth; d++)
+        g_string_append_c (doc, '[');
+      for (guint d = 0; d < depth; d++)
+        g_string_append_c (doc, ']');
+      g_string_append (doc, "}}}");
+      g_autoptr (GBytes) bytes = g_bytes_new (doc->str, doc->len);
+      g_autoptr (GError) e1 = NULL;
+      g_autoptr (GError) e2 = NULL;
+      g_autoptr (SbJsonSpanMap) map = NULL;
+      g_autoptr (JsonNode) tree = sb_json_parse_bytes (bytes, &e1);
+      g_autoptr (JsonNode) lazy = sb_json_parse_with_span_map (bytes, span_path, NULL, NULL, &map,
+                                                               &e2);
+      g_assert_true ((tree == NULL) == (lazy == NULL));
+      if (tree == NULL)
+        g_assert_cmpstr (e1->message, ==, e2->message);
+    }
+}
+
+/* The readers of accepted bytes. */
+static void
+test_slice_readers (Fixture *f, gconstpointer data)
+{
+  const char *text = " { \"length\" : 42 , \"h\\u0061shes\" : {\"sha256\": \"ab\", \"x\": [1, {\"y\": \"}\"}]},"
+                     " \"neg\": -7, \"d\": 1.5, \"s\": \"q\\\"}\", \"b\": true, \"n\": null, \"e\": {} } ";
+  SbJsonSlice obj = { (const guint8 *) text, strlen (text) };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) check = sb_json_parse (obj.data, obj.len, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (sb_json_slice_kind (&obj), ==, SB_JSON_KIND_OBJECT);
+  g_assert_cmpuint (sb_json_slice_get_size (&obj), ==, 8);
+  SbJsonSlice v;
+  gint64 i = 0;
+  g_assert_true (sb_json_slice_get_member (&obj, "length", &v));
+  g_assert_true (sb_json_slice_get_int (&v, &i));
+  g_assert_cmpint (i, ==, 42);
+  g_assert_true (sb_json_slice_get_member (&obj, "neg", &v));
+  g_assert_true (sb_json_slice_get_int (&v, &i));
+  g_assert_cmpint (i, ==, -7);
+  g_assert_true (sb_json_slice_get_member (&obj, "d", &v));
+  g_assert_cmpint (sb_json_slice_kind (&v), ==, SB_JSON_KIND_DOUBLE);
+  g_assert_false (sb_json_slice_get_int (&v, &i));
+  g_assert_true (sb_json_slice_get_member (&obj, "hashes", &v)); /* an escaped key */
+  g_assert_cmpint (sb_json_slice_kind (&v), ==, SB_JSON_KIND_OBJECT);
+  g_assert_cmpuint (sb_json_slice_get_size (&v), ==, 2);
+  SbJsonSlice x;
+  g_assert_true (sb_json_slice_get_member (&v, "x", &x));
+  g_assert_cmpint (sb_json_slice_kind (&x), ==, SB_JSON_KIND_ARRAY);
+  g_assert_cmpuint (sb_json_slice_get_size (&x), ==, 2);
+  g_assert_true (sb_json_slice_get_member (&obj, "s", &v));
+  g_assert_cmpint (sb_json_slice_kind (&v), ==, SB_JSON_KIND_STRING);
+  g_assert_true (sb_json_slice_get_member (&obj, "b", &v));
+  g_assert_cmpint (sb_json_slice_kind (&v), ==, SB_JSON_KIND_BOOL);
+  g_assert_true (sb_json_slice_get_member (&obj, "n", &v));
+  g_assert_cmpint (sb_json_slice_kind (&v), ==, SB_JSON_KIND_NULL);
+  g_assert_true (sb_json_slice_get_member (&obj, "e", &v));
+  g_assert_cmpuint (sb_json_slice_get_size (&v), ==, 0);
+  g_assert_false (sb_json_slice_get_member (&obj, "missing", &v));
+  g_assert_false (sb_json_slice_get_member (&x, "y", &v)); /* not an object */
+
+  static const char *const keys[] = { "length", "hashes", "neg", "d", "s", "b", "n", "e" };
+  g_autoptr (GString) key = g_string_new ("stale");
+  gsize cursor = 0;
+  guint n = 0;
+  while (sb_json_slice_next_member (&obj, &cursor, key, &v))
+    {
+      g_assert_cmpuint (n, <, G_N_ELEMENTS (keys));
+      g_assert_cmpstr (key->str, ==, keys[n]);
+      n++;
+    }
+  g_assert_cmpuint (n, ==, G_N_ELEMENTS (keys));
+}
+
 static void
 test_span_map_lookup (Fixture *f, gconstpointer data)
 {
@@ -758,7 +878,7 @@ test_span_map_lookup (Fixture *f, gconstpointer data)
 }
 
 static gboolean
-refuse_b (const char *key, JsonNode *value, gpointer user_data, GError **error)
+refuse_b (const char *key, const SbJsonSlice *value, gpointer user_data, GError **error)
 {
   (*(guint *) user_data)++;
   if (g_str_equal (key, "z/b"))
@@ -842,6 +962,8 @@ main (int argc, char **argv)
   ADD ("/json/span-map/canonical-from-source", test_span_map_canonical_from_source);
   ADD ("/json/span-map/canonical-refuses-double", test_span_map_canonical_refuses_double);
   ADD ("/json/span-map/sorted-lookup", test_span_map_lookup);
+  ADD ("/json/span-map/checks-like-tree", test_span_map_checks_like_tree);
+  ADD ("/json/slice/readers", test_slice_readers);
   ADD ("/json/span-map/refusals", test_span_map_refusals);
   ADD ("/json/get/refuse-wrong-type-or-missing", test_getters_refuse);
 #undef ADD

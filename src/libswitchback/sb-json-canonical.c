@@ -132,9 +132,8 @@ typedef struct
   gsize value_pos;
 } RawMember;
 
-/* Past one accepted value: strings by their quotes, containers by bracket depth. */
-static void
-skip_accepted_value (SbJsonParser *p)
+void
+sb_json_skip_accepted_value (SbJsonParser *p)
 {
   guint level = 0;
   sb_json_skip_ws (p);
@@ -236,7 +235,7 @@ canonical_accepted_object (SbJsonParser *p, GString *out, GString *keys, GError 
               g_array_append_vals (many, few, n);
             g_array_append_val (many, m);
           }
-        skip_accepted_value (p);
+        sb_json_skip_accepted_value (p);
         sb_json_skip_ws (p);
         if (p->data[p->pos] == '}')
           break;
@@ -323,7 +322,7 @@ canonical_accepted_value (SbJsonParser *p, GString *out, GString *keys, GError *
     case 'n':
       {
         gsize start = p->pos;
-        skip_accepted_value (p);
+        sb_json_skip_accepted_value (p);
         g_string_append_len (out, (const char *) p->data + start, (gssize) (p->pos - start));
         return TRUE;
       }

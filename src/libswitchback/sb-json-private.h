@@ -49,6 +49,14 @@ gboolean sb_json_scan_number (SbJsonParser *p, gboolean *out_is_int, gint64 *out
 /* One value; @match: how many components of p->span_path the path to it has matched, or -1. */
 JsonNode *sb_json_parse_value (SbJsonParser *p, guint depth, int match,
                                GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Checks one value exactly as strictly as sb_json_parse_value, building nothing. @scratch
+ * holds decoded keys while their objects are open; it is as long afterwards as before. */
+gboolean sb_json_validate_value (SbJsonParser *p, guint depth, GString *scratch,
+                                 GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Consumes @word (true, false, null) when the input has it next. */
+gboolean sb_json_take_literal (SbJsonParser *p, const char *word);
+/* Past one value of accepted bytes, by quotes and bracket depth. */
+void sb_json_skip_accepted_value (SbJsonParser *p);
 /* The object at the span path, at its '{': sets p->map, returns the empty placeholder node. */
 JsonNode *sb_json_parse_span_object (SbJsonParser *p, guint depth,
                                      GError **error) G_GNUC_WARN_UNUSED_RESULT;

@@ -417,8 +417,8 @@ parse_array (SbJsonParser *p, guint depth, GError **error)
     }
 }
 
-static gboolean
-take_literal (SbJsonParser *p, const char *word)
+gboolean
+sb_json_take_literal (SbJsonParser *p, const char *word)
 {
   gsize n = strlen (word);
   if (p->len - p->pos < n || memcmp (p->data + p->pos, word, n) != 0)
@@ -458,15 +458,15 @@ sb_json_parse_value (SbJsonParser *p, guint depth, int match, GError **error)
         return node;
       }
     case 't':
-      if (take_literal (p, "true"))
+      if (sb_json_take_literal (p, "true"))
         return json_node_init_boolean (json_node_alloc (), TRUE);
       break;
     case 'f':
-      if (take_literal (p, "false"))
+      if (sb_json_take_literal (p, "false"))
         return json_node_init_boolean (json_node_alloc (), FALSE);
       break;
     case 'n':
-      if (take_literal (p, "null"))
+      if (sb_json_take_literal (p, "null"))
         return json_node_init_null (json_node_alloc ());
       break;
     default:

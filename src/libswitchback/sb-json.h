@@ -38,14 +38,49 @@ SbJsonSpanMap *sb_json_span_map_ref (SbJsonSpanMap *map);
 void sb_json_span_map_unref (SbJsonSpanMap *map);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbJsonSpanMap, sb_json_span_map_unref)
 
-/* Checks one member of the span-mapped object while parsing: @value is a temporary tree of the
- * member's value (do not keep it). Return FALSE with @error set to refuse the document. */
-typedef gboolean (*SbJsonMemberCheck) (const char *key, JsonNode *value, gpointer user_data,
-                                       GError **error);
+/* A value inside bytes that the strict parser has accepted (a member of a span map), read
+ * where it lies instead of as a tree. Only ever make one from accepted bytes: the readers below
+ * trust the syntax. */
+typedef struct
+{
+  const guint8 *data;
+  gsize len;
+} SbJsonSlice;
+
+typedef enum
+{
+  SB_JSON_KIND_OBJECT,
+  SB_JSON_KIND_ARRAY,
+  SB_JSON_KIND_STRING,
+  SB_JSON_KIND_INT, /* an integer that fits int64, as the parser keeps it */
+  SB_JSON_KIND_DOUBLE,
+  SB_JSON_KIND_BOOL,
+  SB_JSON_KIND_NULL,
+} SbJsonKind;
+
+SbJsonKind sb_json_slice_kind (const SbJsonSlice *value);
+/* The value of member @key of the object @object: TRUE and *out, or FALSE when @object is not
+ * an object or has no such member. */
+gboolean sb_json_slice_get_member (const SbJsonSlice *object, const char *key, SbJsonSlice *out);
+/* The number of members of an object, or of elements of an array; 0 for anything else. */
+guint sb_json_slice_get_size (const SbJsonSlice *value);
+/* Each member of the object in document order: start with *cursor = 0; TRUE with the decoded
+ * key in @key (replacing what it held; NULL: not decoded) and the value in *out, FALSE after
+ * the last one. */
+gboolean sb_json_slice_next_member (const SbJsonSlice *object, gsize *cursor, GString *key,
+                                    SbJsonSlice *out);
+/* The integer of an SB_JSON_KIND_INT value; FALSE for any other kind. */
+gboolean sb_json_slice_get_int (const SbJsonSlice *value, gint64 *out);
+
+/* Checks one member of the span-mapped object while parsing: @value is its accepted bytes,
+ * valid only during the call. Return FALSE with @error set to refuse the document. */
+typedef gboolean (*SbJsonMemberCheck) (const char *key, const SbJsonSlice *value,
+                                       gpointer user_data, GError **error);
 
 /* Parses @bytes exactly as strictly as sb_json_parse, except for the object found at
  * @span_path (member names from the root, NULL-terminated, e.g. {"signed", "targets", NULL}):
- * each of its members is parsed, passed to @check (may be NULL) and dropped, and the object
+ * each of its members is checked as strictly, without building a tree, passed to @check (may
+ * be NULL) and dropped, and the object
  * appears EMPTY in the returned tree. *out_map receives its keys and value spans (and keeps a
  * reference to @bytes), or NULL when the document has no object at @span_path. Duplicate keys
  * in it are refused like anywhere else. */

@@ -271,31 +271,43 @@ parse_meta (SbMetadata *md, const char *what, GError **error)
   return TRUE;
 }
 
-/* One member of "targets". Called for every target of a file that may list 100,000, so it
- * allocates nothing unless it fails. */
+/* One member of "targets", read from its accepted bytes: called for every target of a file
+ * that may list 100,000, so it builds no tree and allocates nothing unless it fails. The rules
+ * are those check_hashes and the typed getters apply to trees. */
 static gboolean
-check_target (JsonNode *node, GError **error)
+check_target (const SbJsonSlice *target, GError **error)
 {
-  if (!JSON_NODE_HOLDS_OBJECT (node))
+  if (sb_json_slice_kind (target) != SB_JSON_KIND_OBJECT)
     return sb_throw (error, SB_ERROR_PARSE, "not an object");
-  JsonObject *obj = json_node_get_object (node);
+  SbJsonSlice v;
   gint64 length;
-  JsonObject *hashes;
-  if (!sb_json_get_int (obj, "length", "target", &length, error))
-    return FALSE;
+  if (!sb_json_slice_get_member (target, "length", &v))
+    return sb_throw (error, SB_ERROR_PARSE, "target: missing \"length\"");
+  if (!sb_json_slice_get_int (&v, &length))
+    return sb_throw (error, SB_ERROR_PARSE, "target: \"length\" is not an integer");
   if (length < 0)
     return sb_throw (error, SB_ERROR_PARSE, "negative length");
-  if (!check_hashes (obj, "target", &hashes, error))
-    return FALSE;
+  if (!sb_json_slice_get_member (target, "hashes", &v))
+    return sb_throw (error, SB_ERROR_PARSE, "target: missing \"hashes\"");
+  if (sb_json_slice_kind (&v) != SB_JSON_KIND_OBJECT)
+    return sb_throw (error, SB_ERROR_PARSE, "target: \"hashes\" is not an object");
+  if (sb_json_slice_get_size (&v) == 0)
+    return sb_throw (error, SB_ERROR_PARSE, "target: hashes is empty");
+  gsize cursor = 0;
+  SbJsonSlice hash;
+  while (sb_json_slice_next_member (&v, &cursor, NULL, &hash))
+    if (sb_json_slice_kind (&hash) != SB_JSON_KIND_STRING)
+      return sb_throw (error, SB_ERROR_PARSE, "target: a hash is not a string");
   /* TUF §4.5: custom is an object; Uptane reads its fields. */
-  if (json_object_has_member (obj, "custom")
-      && sb_json_get_object (obj, "custom", "target", error) == NULL)
-    return FALSE;
+  if (sb_json_slice_get_member (target, "custom", &v)
+      && sb_json_slice_kind (&v) != SB_JSON_KIND_OBJECT)
+    return sb_throw (error, SB_ERROR_PARSE, "target: \"custom\" is not an object");
   return TRUE;
 }
 
 static gboolean
-check_target_member (const char *path, JsonNode *value, gpointer user_data, GError **error)
+check_target_member (const char *path, const SbJsonSlice *value, gpointer user_data,
+                     GError **error)
 {
   if (!check_target (value, error))
     {
