@@ -1,5 +1,5 @@
-/* sb-crypto.c: TUF key objects, signature verification and signing over OpenSSL 3 EVP, and the
- * streaming hasher that checks targets and metadata against the hashes their parents list.
+/* sb-crypto.c: TUF key objects, signature verification and signing over OpenSSL 3 EVP (the
+ * hashes are in sb-hash.c).
  *
  * Key objects, signatures and PEM come from the network: every parse failure is an ordinary
  * GError, and OpenSSL's thread-local error queue is emptied after each failure so a stale entry
@@ -11,10 +11,6 @@
 #include "sb-durable.h"
 #include "sb-error.h"
 #include "sb-json.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -52,30 +48,6 @@ struct _SbSigner {
   EVP_PKEY *pkey;
   SbKey *public_key;
 };
-
-/* The reason OpenSSL gives for its last failure, for messages; clears the queue. */
-static const char *
-openssl_reason (void)
-{
-  unsigned long e = ERR_peek_last_error ();
-  const char *reason = e != 0 ? ERR_reason_error_string (e) : NULL;
-  ERR_clear_error ();
-  return reason != NULL ? reason : "unknown error";
-}
-
-static char *
-hex_encode (const guint8 *data, gsize len)
-{
-  static const char digits[] = "0123456789abcdef";
-  char *out = g_malloc (len * 2 + 1);
-  for (gsize i = 0; i < len; i++)
-    {
-      out[2 * i] = digits[data[i] >> 4];
-      out[2 * i + 1] = digits[data[i] & 0xf];
-    }
-  out[len * 2] = '\0';
-  return out;
-}
 
 /* Decodes an even-length string of hex digits (either case) of at most @max_bytes bytes;
  * NULL for anything else, including the empty string. */
@@ -230,14 +202,14 @@ pkey_from_public_pem (const char *pem, GError **error)
   g_autoptr (BIO) bio = BIO_new_mem_buf (pem, (int) len);
   if (bio == NULL)
     {
-      sb_throw (error, SB_ERROR_FAILED, "OpenSSL: %s", openssl_reason ());
+      sb_throw (error, SB_ERROR_FAILED, "OpenSSL: %s", sb_openssl_reason ());
       return NULL;
     }
   EVP_PKEY *pkey = PEM_read_bio_PUBKEY (bio, NULL, NULL, NULL);
   if (pkey == NULL)
     {
       sb_throw (error, SB_ERROR_PARSE, "public key is not a PEM public key: %s",
-                openssl_reason ());
+                sb_openssl_reason ());
       return NULL;
     }
   return pkey;
@@ -255,7 +227,7 @@ pkey_from_ed25519_hex (const char *hex, GError **error)
     }
   EVP_PKEY *pkey = EVP_PKEY_new_raw_public_key (EVP_PKEY_ED25519, NULL, raw, len);
   if (pkey == NULL)
-    sb_throw (error, SB_ERROR_PARSE, "ed25519 public key: %s", openssl_reason ());
+    sb_throw (error, SB_ERROR_PARSE, "ed25519 public key: %s", sb_openssl_reason ());
   return pkey;
 }
 
@@ -270,7 +242,7 @@ check_public_values (EVP_PKEY *pkey, GError **error)
     return TRUE;
   g_autoptr (EVP_PKEY_CTX) ctx = EVP_PKEY_CTX_new_from_pkey (NULL, pkey, NULL);
   if (ctx == NULL || EVP_PKEY_public_check (ctx) != 1)
-    return sb_throw (error, SB_ERROR_PARSE, "invalid public key: %s", openssl_reason ());
+    return sb_throw (error, SB_ERROR_PARSE, "invalid public key: %s", sb_openssl_reason ());
   return TRUE;
 }
 
@@ -447,7 +419,7 @@ sb_key_verify (SbKey *key, const guint8 *data, gsize len, const char *sig_hex, G
   g_autoptr (EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
   if (ctx == NULL || !init_digest_ctx (ctx, key->type, key->pkey, FALSE))
     return sb_throw (error, SB_ERROR_FAILED, "setting up verification with key %s: %s",
-                     key->keyid, openssl_reason ());
+                     key->keyid, sb_openssl_reason ());
   /* EVP_DigestVerify never reads a NULL buffer even for len 0, but give it a valid one. */
   static const guint8 empty[1];
   if (EVP_DigestVerify (ctx, sig, sig_len, data != NULL ? data : empty, len) != 1)
@@ -474,10 +446,10 @@ public_key_object (EVP_PKEY *pkey, SbKeyType type, GError **error)
       size_t raw_len = sizeof raw;
       if (EVP_PKEY_get_raw_public_key (pkey, raw, &raw_len) != 1 || raw_len != sizeof raw)
         {
-          sb_throw (error, SB_ERROR_FAILED, "ed25519 public key: %s", openssl_reason ());
+          sb_throw (error, SB_ERROR_FAILED, "ed25519 public key: %s", sb_openssl_reason ());
           return NULL;
         }
-      public = hex_encode (raw, raw_len);
+      public = sb_hex_encode (raw, raw_len);
     }
   else
     {
@@ -487,7 +459,7 @@ public_key_object (EVP_PKEY *pkey, SbKeyType type, GError **error)
       if (bio == NULL || PEM_write_bio_PUBKEY (bio, pkey) != 1
           || (pem_len = BIO_get_mem_data (bio, &pem)) <= 0)
         {
-          sb_throw (error, SB_ERROR_FAILED, "encoding the public key: %s", openssl_reason ());
+          sb_throw (error, SB_ERROR_FAILED, "encoding the public key: %s", sb_openssl_reason ());
           return NULL;
         }
       public = g_strndup (pem, (gsize) pem_len);
@@ -544,7 +516,7 @@ signer_new (EVP_PKEY *pkey, GError **error)
   if (signer->pkey == NULL)
     {
       sb_signer_unref (signer);
-      sb_throw (error, SB_ERROR_FAILED, "copying the private key: %s", openssl_reason ());
+      sb_throw (error, SB_ERROR_FAILED, "copying the private key: %s", sb_openssl_reason ());
       return NULL;
     }
   return signer;
@@ -590,7 +562,7 @@ sb_signer_generate (SbKeyType type, GError **error)
     }
   if (pkey == NULL)
     {
-      sb_throw (error, SB_ERROR_FAILED, "generating a key: %s", openssl_reason ());
+      sb_throw (error, SB_ERROR_FAILED, "generating a key: %s", sb_openssl_reason ());
       return NULL;
     }
   return signer_new (pkey, error);
@@ -617,14 +589,14 @@ sb_signer_new_from_pem (const char *pem, gsize len, GError **error)
   g_autoptr (BIO) bio = BIO_new_mem_buf (len > 0 ? pem : "", (int) len);
   if (bio == NULL)
     {
-      sb_throw (error, SB_ERROR_FAILED, "OpenSSL: %s", openssl_reason ());
+      sb_throw (error, SB_ERROR_FAILED, "OpenSSL: %s", sb_openssl_reason ());
       return NULL;
     }
   g_autoptr (EVP_PKEY) pkey = PEM_read_bio_PrivateKey (bio, NULL, no_passphrase, NULL);
   if (pkey == NULL)
     {
       sb_throw (error, SB_ERROR_PARSE, "not an unencrypted PEM private key: %s",
-                openssl_reason ());
+                sb_openssl_reason ());
       return NULL;
     }
   return signer_new (pkey, error);
@@ -659,7 +631,7 @@ sb_signer_save (SbSigner *signer, const char *path, GError **error)
       || PEM_write_bio_PKCS8PrivateKey (bio, signer->pkey, NULL, NULL, 0, NULL, NULL) != 1
       || (pem_len = BIO_get_mem_data (bio, &pem)) <= 0)
     return sb_throw (error, SB_ERROR_FAILED, "encoding the private key for %s: %s", path,
-                     openssl_reason ());
+                     sb_openssl_reason ());
   return sb_durable_write (path, pem, (gsize) pem_len, 0600, error);
 }
 
@@ -683,247 +655,15 @@ sb_signer_sign (SbSigner *signer, const guint8 *data, gsize len, GError **error)
       || EVP_DigestSign (ctx, NULL, &sig_len, data != NULL ? data : empty, len) != 1)
     {
       sb_throw (error, SB_ERROR_FAILED, "signing with key %s: %s",
-                sb_key_get_keyid (signer->public_key), openssl_reason ());
+                sb_key_get_keyid (signer->public_key), sb_openssl_reason ());
       return NULL;
     }
   g_autofree guint8 *sig = g_malloc (sig_len);
   if (EVP_DigestSign (ctx, sig, &sig_len, data != NULL ? data : empty, len) != 1)
     {
       sb_throw (error, SB_ERROR_FAILED, "signing with key %s: %s",
-                sb_key_get_keyid (signer->public_key), openssl_reason ());
+                sb_key_get_keyid (signer->public_key), sb_openssl_reason ());
       return NULL;
     }
-  return hex_encode (sig, sig_len);
-}
-
-/* ---- hashes ---- */
-
-struct _SbHasher {
-  guint algos;
-  EVP_MD_CTX *sha256;
-  EVP_MD_CTX *sha512;
-  gboolean finished;
-  char hex256[EVP_MAX_MD_SIZE * 2 + 1];
-  char hex512[EVP_MAX_MD_SIZE * 2 + 1];
-};
-
-SbHashAlgo
-sb_hash_algo_from_name (const char *name)
-{
-  g_return_val_if_fail (name != NULL, 0);
-  if (g_str_equal (name, "sha256"))
-    return SB_HASH_SHA256;
-  if (g_str_equal (name, "sha512"))
-    return SB_HASH_SHA512;
-  return 0;
-}
-
-const char *
-sb_hash_algo_name (SbHashAlgo algo)
-{
-  switch (algo)
-    {
-    case SB_HASH_SHA256:
-      return "sha256";
-    case SB_HASH_SHA512:
-      return "sha512";
-    }
-  return NULL;
-}
-
-/* Digest initialisation fails only when OpenSSL itself is broken (no default provider). */
-static EVP_MD_CTX *
-md_ctx_new (const EVP_MD *md)
-{
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
-  if (ctx == NULL || EVP_DigestInit_ex (ctx, md, NULL) != 1)
-    g_error ("OpenSSL cannot initialise %s: %s", EVP_MD_get0_name (md), openssl_reason ());
-  return ctx;
-}
-
-SbHasher *
-sb_hasher_new (guint algos)
-{
-  g_return_val_if_fail (algos != 0 && (algos & ~(SB_HASH_SHA256 | SB_HASH_SHA512)) == 0, NULL);
-
-  SbHasher *hasher = g_new0 (SbHasher, 1);
-  hasher->algos = algos;
-  if (algos & SB_HASH_SHA256)
-    hasher->sha256 = md_ctx_new (EVP_sha256 ());
-  if (algos & SB_HASH_SHA512)
-    hasher->sha512 = md_ctx_new (EVP_sha512 ());
-  return hasher;
-}
-
-void
-sb_hasher_update (SbHasher *hasher, const void *data, gsize len)
-{
-  g_return_if_fail (hasher != NULL && !hasher->finished);
-  g_return_if_fail (data != NULL || len == 0);
-
-  if (len == 0)
-    return;
-  if ((hasher->sha256 != NULL && EVP_DigestUpdate (hasher->sha256, data, len) != 1)
-      || (hasher->sha512 != NULL && EVP_DigestUpdate (hasher->sha512, data, len) != 1))
-    g_error ("OpenSSL digest update failed: %s", openssl_reason ());
-}
-
-static void
-finish_one (EVP_MD_CTX *ctx, char *hex_out)
-{
-  guint8 md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  if (EVP_DigestFinal_ex (ctx, md, &md_len) != 1)
-    g_error ("OpenSSL digest final failed: %s", openssl_reason ());
-  g_autofree char *hex = hex_encode (md, md_len);
-  memcpy (hex_out, hex, md_len * 2 + 1);
-}
-
-const char *
-sb_hasher_get_hex (SbHasher *hasher, SbHashAlgo algo)
-{
-  g_return_val_if_fail (hasher != NULL, NULL);
-
-  if ((algo != SB_HASH_SHA256 && algo != SB_HASH_SHA512) || (hasher->algos & algo) == 0)
-    return NULL;
-
-  if (!hasher->finished)
-    {
-      if (hasher->sha256 != NULL)
-        finish_one (hasher->sha256, hasher->hex256);
-      if (hasher->sha512 != NULL)
-        finish_one (hasher->sha512, hasher->hex512);
-      hasher->finished = TRUE;
-    }
-  return algo == SB_HASH_SHA256 ? hasher->hex256 : hasher->hex512;
-}
-
-static EVP_MD_CTX *
-md_ctx_copy (EVP_MD_CTX *src)
-{
-  if (src == NULL)
-    return NULL;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
-  if (ctx == NULL || EVP_MD_CTX_copy_ex (ctx, src) != 1)
-    g_error ("OpenSSL cannot copy a digest: %s", openssl_reason ());
-  return ctx;
-}
-
-SbHasher *
-sb_hasher_copy (SbHasher *hasher)
-{
-  g_return_val_if_fail (hasher != NULL, NULL);
-
-  SbHasher *copy = g_new0 (SbHasher, 1);
-  copy->algos = hasher->algos;
-  copy->finished = hasher->finished;
-  memcpy (copy->hex256, hasher->hex256, sizeof copy->hex256);
-  memcpy (copy->hex512, hasher->hex512, sizeof copy->hex512);
-  if (!hasher->finished)
-    {
-      copy->sha256 = md_ctx_copy (hasher->sha256);
-      copy->sha512 = md_ctx_copy (hasher->sha512);
-    }
-  return copy;
-}
-
-void
-sb_hasher_free (SbHasher *hasher)
-{
-  if (hasher == NULL)
-    return;
-  EVP_MD_CTX_free (hasher->sha256);
-  EVP_MD_CTX_free (hasher->sha512);
-  g_free (hasher);
-}
-
-static char *
-digest_hex (const EVP_MD *md, const void *data, gsize len)
-{
-  static const guint8 empty[1];
-  guint8 out[EVP_MAX_MD_SIZE];
-  unsigned int out_len = 0;
-  if (EVP_Digest (data != NULL ? data : empty, len, out, &out_len, md, NULL) != 1)
-    g_error ("OpenSSL %s failed: %s", EVP_MD_get0_name (md), openssl_reason ());
-  return hex_encode (out, out_len);
-}
-
-char *
-sb_sha256_hex (const void *data, gsize len)
-{
-  g_return_val_if_fail (data != NULL || len == 0, NULL);
-  return digest_hex (EVP_sha256 (), data, len);
-}
-
-char *
-sb_sha512_hex (const void *data, gsize len)
-{
-  g_return_val_if_fail (data != NULL || len == 0, NULL);
-  return digest_hex (EVP_sha512 (), data, len);
-}
-
-gboolean
-sb_hex_digest_equal (const char *a, const char *b)
-{
-  if (a == NULL || b == NULL)
-    return FALSE;
-
-  /* Lengths are public (they follow from the algorithm); only the digits are compared in
-   * constant time, so a timing probe cannot learn a matching prefix. */
-  gsize len = strlen (a);
-  if (len == 0 || len != strlen (b) || len > EVP_MAX_MD_SIZE * 2)
-    return FALSE;
-  char la[EVP_MAX_MD_SIZE * 2], lb[EVP_MAX_MD_SIZE * 2];
-  for (gsize i = 0; i < len; i++)
-    {
-      if (!g_ascii_isxdigit (a[i]) || !g_ascii_isxdigit (b[i]))
-        return FALSE;
-      la[i] = g_ascii_tolower (a[i]);
-      lb[i] = g_ascii_tolower (b[i]);
-    }
-  return CRYPTO_memcmp (la, lb, len) == 0;
-}
-
-gboolean
-sb_hasher_update_file (SbHasher *hasher, const char *path, guint64 max_len, guint64 *out_len,
-                       GError **error)
-{
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    {
-      int errsv = errno;
-      SbErrorCode code = sb_error_code_from_errno (errsv, SB_ERROR_IO);
-      errno = errsv;
-      return sb_throw_errno (error, code, "opening %s", path);
-    }
-  const gsize chunk = 1024 * 1024;
-  g_autofree guint8 *buf = g_malloc (chunk);
-  guint64 total = 0;
-  for (;;)
-    {
-      ssize_t n = read (fd, buf, chunk);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int errsv = errno;
-          (void) close (fd);
-          errno = errsv;
-          return sb_throw_errno (error, SB_ERROR_IO, "reading %s", path);
-        }
-      if (n == 0)
-        break;
-      total += (guint64) n;
-      if (total > max_len)
-        {
-          (void) close (fd);
-          return sb_throw (error, SB_ERROR_LENGTH_MISMATCH,
-                           "%s is longer than %" G_GUINT64_FORMAT " bytes", path, max_len);
-        }
-      sb_hasher_update (hasher, buf, (gsize) n);
-    }
-  (void) close (fd);
-  if (out_len != NULL)
-    *out_len = total;
-  return TRUE;
+  return sb_hex_encode (sig, sig_len);
 }
