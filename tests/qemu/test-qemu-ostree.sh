@@ -1,0 +1,232 @@
+#!/bin/bash
+# Over-the-air updates of an OSTree-based QEMU guest (x86_64) through real reboots
+# (docs/ostree.md, "The QEMU scenario"). The guest's disk has an ESP, one rootfs partition
+# holding the OSTree sysroot (commit 1 deployed at the factory, slot A) and a data partition for
+# switchback's state. A Director and Image repository and the archive repository as treehub are
+# served on the host's loopback by `switchback-repo serve --uptane --mount /treehub=...`.
+#
+#  1. update, reboot, commit: `switchback update` pulls commit 2, deploys it into slot B and
+#     stages it (exit 10); GRUB boots B's deployment from the slot fragment on trial; the
+#     initramfs (ostree-prepare-root, then the switchback hook) commits it; the next cycle
+#     reports OK to the Director, and `switchback status` shows commit 2 as installed.
+#  2. broken update, rollback: commit 3's kernel cannot be loaded; it is deployed into slot A
+#     and staged; GRUB uses up A's tries, one reset each, and falls back to B (commit 2); the
+#     hook records the rollback and the Director gets INSTALL_FAILED.
+#
+# Needs the packages of scripts/install-qemu-deps.sh, the ostree CLI and ostree-boot
+# (ostree-prepare-root and its dracut module), or it skips.
+source "$top_srcdir/tests/libtest.sh"
+source "$top_srcdir/tests/qemu/lib.sh"
+qemu="$top_srcdir/tests/qemu"
+arch=x86_64
+
+missing=$(sbq_missing_tools "$arch")
+if [ -n "$missing" ]; then
+  skip_all "QEMU boot tools missing ($missing); scripts/install-qemu-deps.sh installs them"
+fi
+command -v ostree >/dev/null || skip_all "the ostree CLI is not installed (package ostree)"
+[ -x /usr/lib/ostree/ostree-prepare-root ] && [ -d /usr/lib/dracut/modules.d/98ostree ] \
+  || skip_all "ostree-prepare-root and its dracut module are not installed (package ostree-boot)"
+[ -x /lib/systemd/systemd ] || skip_all "systemd is not installed (the initramfs runs it)"
+repo_tool="$top_builddir/src/repo/switchback-repo"
+[ -x "$repo_tool" ] || fatal "no $repo_tool"
+
+export SB_QEMU_TIMINGS="$SB_TMP/timings"
+: >"$SB_QEMU_TIMINGS"
+t_all=$SECONDS
+
+ecu=sbq-ostree-ecu
+hw=sbq-ostree-board
+vin=SBQ-OSTREE-VIN
+cat >ostree.conf <<EOF
+# The OSTree QEMU guest: no [slots] disk (the slots are deployments), the Director, Image
+# repository and treehub on the host (boot.sh --server), trusted roots on the data partition.
+[uptane]
+director-url=http://10.0.2.100/director
+image-url=http://10.0.2.100/repo
+director-root=/data/roots/director-root.json
+image-root=/data/roots/image-root.json
+vehicle-id=$vin
+ecu-serial=$ecu
+hardware-id=$hw
+allow-http=true
+
+[storage]
+state-dir=/data/switchback
+
+[ostree]
+sysroot=/
+osname=sb
+ostree-url=http://10.0.2.100/treehub
+
+[boot]
+grubenv=/boot/efi/EFI/switchback/grubenv
+max-tries=3
+confirm=initramfs
+EOF
+
+cat >update.sh <<'EOF'
+export SWITCHBACK_OSTREE_MODULE=/usr/lib/switchback/switchback-ostree.so
+echo "update: slot=$SB_QEMU_SLOT version=$SB_QEMU_VERSION"
+echo "update: cmdline $(cat /proc/cmdline)"
+echo "update: root $(cat /etc/sb-qemu/version) $(ls -d /sysroot/ostree/deploy/sb/deploy/*.[0-9])"
+switchback update
+echo "update: exit=$?"
+switchback status
+echo "update: status exit=$?"
+switchback status --json >/data/status.json
+# The sysroot's journal reaches its blocks before the power goes off: GRUB reads the slot
+# fragment without replaying it.
+sync
+mount -o remount,ro /sysroot 2>/dev/null
+EOF
+
+# The commits: 1 (factory), 2 (the update), 3 (its kernel cannot be loaded).
+t0=$SECONDS
+for v in 1 2 3; do
+  broken=()
+  [ "$v" = 3 ] && broken=(--broken kernel)
+  "$qemu/build-ostree.sh" commit treehub "$v" --config ostree.conf "${broken[@]}" \
+    >"commit-$v" 2>"build-$v.log" \
+    || { sed 's/^/# /' "build-$v.log" | tail -n 40; fatal "build-ostree.sh commit $v failed"; }
+done
+c1=$(cat commit-1)
+c2=$(cat commit-2)
+c3=$(cat commit-3)
+echo "# commits: 1 $c1, 2 $c2, 3 $c3"
+
+"$repo_tool" keygen ecu.pem >keygen.log 2>&1 || fatal "switchback-repo keygen failed"
+mkdir -p data/roots data/switchback/ecu
+chmod 0700 data/switchback data/switchback/ecu
+{
+  "$repo_tool" uptane-init repo --vin "$vin" &&
+  "$repo_tool" uptane-add-ostree repo --ostree-repo treehub --commit "$c2" --name sb-os-2 \
+    --hardware-id "$hw" --version 2 --release-counter 2 &&
+  "$repo_tool" uptane-assign repo --name sb-os-2 --ecu "$ecu" --hardware-id "$hw" \
+    --correlation-id ostree-update-2 &&
+  "$repo_tool" register-ecu repo "$ecu" ecu.json --hardware-id "$hw" &&
+  "$repo_tool" publish repo
+} >repo.log 2>&1 || { sed 's/^/# /' repo.log; fatal "repository setup"; }
+cp repo/director/metadata/1.root.json data/roots/director-root.json
+cp repo/image/metadata/1.root.json data/roots/image-root.json
+install -m 0600 ecu.pem data/switchback/ecu/private.pem
+"$qemu/build-ostree.sh" disk disk.img treehub "$c1" --data data >disk.log 2>&1 \
+  || { sed 's/^/# /' disk.log | tail -n 40; fatal "build-ostree.sh disk failed"; }
+echo "# time: commits and disk $((SECONDS - t0)) s"
+
+"$repo_tool" serve repo --uptane --bind 127.0.0.1 --port 0 --port-file port \
+  --mount /treehub="$SB_TMP/treehub" >serve.log 2>&1 &
+SB_PIDS+=("$!")
+wait_for_file port 20
+
+# boot N: boot N of the disk with the server and the update scenario; console in N.txt,
+# grubenv in N.env, the state read back in N.install.json, N.slots.json, N.status.json.
+boot () {
+  local n="$1"
+  "$qemu/boot.sh" "$arch" disk.img "$n.console" 900 --server "$(cat port)" \
+    --scenario update.sh >"$n.boot" 2>>boot.log || return 1
+  tr -d '\r' <"$n.console" >"$n.txt"
+  "$qemu/disk-files.sh" disk.img env >"$n.env"
+  local f
+  for f in install.json ostree-slots.json; do
+    "$qemu/disk-files.sh" disk.img cat data "/switchback/$f" >"$n.${f%.json}.json" 2>/dev/null \
+      || true
+  done
+  "$qemu/disk-files.sh" disk.img cat data /status.json >"$n.status.json" 2>/dev/null || true
+}
+failed () {
+  sed 's/^/# /' boot.log | tail -n 20
+  local last
+  last=$(ls -t ./*.txt 2>/dev/null | head -n 1 || true)
+  [ -z "$last" ] || { echo "# $last:"; sed 's/^/# /' "$last" | tail -n 80; }
+  fatal "$1"
+}
+json_get () {
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {"d": d}))' "$@"
+}
+
+plan 7
+
+t1=$SECONDS
+boot 1 || failed "boot 1 failed"
+assert_file_has_content 1.txt "^SB-QEMU: init slot=A version=1 emergency=0"
+assert_file_has_content 1.txt "^update: root 1 /sysroot/ostree/deploy/sb/deploy/$c1.0"
+assert_file_has_content 1.txt "^update: exit=10"
+assert_file_has_content 1.env "^SB_ORDER=B A$"
+assert_file_has_content 1.env "^SB_B_TRIES=3$"
+assert_streq "$(json_get 1.ostree-slots.json 'd["slots"]["A"]["checksum"], d["slots"]["B"]["checksum"]')" \
+  "('$c1', '$c2')"
+assert_streq "$(json_get 1.install.json 'd["state"], d["slot"]')" "('staged', 'B')"
+assert_streq "$(json_get 1.status.json 'd["installed"]["sha256"]')" "$c1"
+ok "update: the factory deployment (slot A) pulls commit 2, deploys it into slot B and stages it"
+
+boot 2 || failed "boot 2 failed"
+assert_file_has_content 2.txt "sb-grub: slot=B"
+assert_file_has_content 2.txt "^SB-QEMU: init slot=B version=2 emergency=0"
+assert_file_has_content 2.txt "^update: root 2 "
+assert_file_has_content 2.txt "ostree=/ostree/switchback/sb/$c2.0 switchback.slot=B"
+assert_streq "$(json_get 2.install.json 'd["state"], d["committed"]')" "('idle', 'B')"
+assert_file_has_content 2.env "^SB_ORDER=B A$"
+assert_file_has_content 2.env "^SB_B_TRIES=3$"
+ok "update: GRUB boots slot B's deployment, ostree-prepare-root and the hook commit it"
+
+assert_file_has_content 2.txt "^update: exit=0"
+grep -ls '"OK"' repo/director/manifests/*.json >ok-reports \
+  || failed "the Director has no manifest with an OK installation report"
+assert_streq "$(json_get 2.status.json 'd["installed"]["sha256"]')" "$c2"
+ok "update: the Director gets OK, and status shows commit 2 installed"
+t_update=$((SECONDS - t1))
+
+# The broken commit 3.
+t2=$SECONDS
+{
+  "$repo_tool" uptane-add-ostree repo --ostree-repo treehub --commit "$c3" --name sb-os-3 \
+    --hardware-id "$hw" --version 3 --release-counter 3 &&
+  "$repo_tool" uptane-assign repo --name sb-os-3 --ecu "$ecu" --hardware-id "$hw" \
+    --correlation-id ostree-update-3 &&
+  "$repo_tool" publish repo
+} >>repo.log 2>&1 || { sed 's/^/# /' repo.log; fatal "publishing commit 3"; }
+boot 3 || failed "boot 3 failed"
+assert_file_has_content 3.txt "^SB-QEMU: init slot=B version=2 emergency=0"
+assert_file_has_content 3.txt "^update: exit=10"
+assert_file_has_content 3.env "^SB_ORDER=A B$"
+assert_streq "$(json_get 3.ostree-slots.json 'd["slots"]["A"]["checksum"], d["slots"]["B"]["checksum"]')" \
+  "('$c3', '$c2')"
+ok "rollback: commit 3 is deployed into slot A and staged"
+
+last=
+for n in 4 5 6 7 8; do
+  boot "$n" || failed "boot $n failed"
+  if grep -q '^SB-QEMU: init slot=B' "$n.txt"; then
+    last=$n
+    break
+  fi
+done
+[ -n "$last" ] || failed "GRUB never fell back to slot B"
+for n in $(seq 4 $((last - 1))); do
+  assert_file_has_content "$n.txt" "sb-grub: slot=A"
+  assert_file_has_content "$n.boot" "^boot: $arch reset "
+  assert_not_file_has_content "$n.txt" "^SB-QEMU: init"
+done
+assert_streq "$((last - 4))" 3
+assert_file_has_content "$last.txt" "sb-grub: slot=B"
+assert_file_has_content "$last.txt" "^SB-QEMU: init slot=B version=2 emergency=0"
+ok "rollback: slot A fails its three tries, one reset each, then GRUB falls back to slot B"
+
+assert_file_has_content "$last.txt" "switchback: trial boot of slot A (sb-os-3) failed"
+assert_streq "$(json_get "$last.install.json" 'd["state"], d["committed"]')" "('idle', 'B')"
+assert_file_has_content "$last.env" "^SB_ORDER=B A$"
+assert_file_has_content "$last.txt" "^update: exit=0"
+assert_streq "$(json_get "$last.status.json" 'd["installed"]["sha256"]')" "$c2"
+ok "rollback: the hook records the failed trial; commit 2 stays installed"
+
+grep -ls 'INSTALL_FAILED' repo/director/manifests/*.json >failed-reports \
+  || failed "the Director has no manifest with INSTALL_FAILED"
+ok "rollback: the Director receives INSTALL_FAILED"
+t_rollback=$((SECONDS - t2))
+
+echo "# time: update, reboot, commit (2 boots) $t_update s"
+echo "# time: broken update, rollback ($((last - 2)) boots) $t_rollback s"
+echo "# time: whole test $((SECONDS - t_all)) s"
+sed 's/^/# time: /' "$SB_QEMU_TIMINGS"
+grep -h '^boot: ' ./*.boot | sed 's/^/# /'
