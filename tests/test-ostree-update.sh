@@ -10,7 +10,7 @@ command -v grub-editenv >/dev/null || skip_all "grub-editenv is not installed"
 command -v switchback-repo >/dev/null || skip_all "switchback-repo is not built"
 export OSTREE_SYSROOT_DEBUG=mutable-deployments
 
-plan 7
+plan 8
 
 ECU=ecu-1
 HWID=board-a
@@ -170,3 +170,39 @@ assert_streq "$(installed)" "('$C3', None, 'cmdline')"
 "${SB[@]}" status >status.txt
 assert_file_has_content status.txt "installed .*sha256 $C3 (from the kernel command line)"
 ok "status takes the booted commit from ostree=, else from the slot table"
+
+# The initramfs hook on an OSTree root without systemd: with ostree= on the command line and the
+# root not prepared yet, it runs ostree-prepare-root on $NEWROOT before switchback-boot, so that
+# switchback-boot reads the deployment's fstab; not when ostree-prepare-root.service already did
+# (the physical root is mounted on $NEWROOT/sysroot), not without ostree=.
+hook="$top_srcdir/dracut/90switchback/switchback-hook.sh"
+mkdir -p hook/bin hook/newroot/etc
+printf '#!/bin/sh\necho "prepare $*" >>"%s/hook/calls"\n' "$SB_TMP" >hook/prepare-root
+printf '#!/bin/sh\n[ "$1" = --print-paths ] && exit 0\necho "boot $*" >>"%s/hook/calls"\n' \
+  "$SB_TMP" >hook/bin/fake-boot
+chmod +x hook/prepare-root hook/bin/fake-boot
+run_hook () {
+  # run_hook CMDLINE MOUNTS [PREPARE]: sources the hook as dracut does; the calls in hook/calls.
+  rm -f hook/calls
+  echo "$1" >hook/cmdline
+  printf '%s\n' "$2" >hook/mounts
+  NEWROOT="$SB_TMP/hook/newroot" SB_BOOT_BIN=fake-boot SB_HOOK_MOUNTS="$SB_TMP/hook/mounts" \
+    SB_HOOK_KMSG="$SB_TMP/hook/kmsg" SB_HOOK_CMDLINE="$SB_TMP/hook/cmdline" \
+    SB_HOOK_PREPARE_ROOT="${3:-$SB_TMP/hook/prepare-root}" PATH="$SB_TMP/hook/bin:$PATH" \
+    sh -c ". '$hook'; echo hook-returned" >hook/out 2>hook/err || fatal "the hook failed"
+  assert_file_has_content hook/out '^hook-returned$'
+}
+OSTREE_ARG="ostree=/ostree/switchback/testos/$C2.0"
+run_hook "BOOT_IMAGE=/vmlinuz rw $OSTREE_ARG switchback.slot=B" "rootfs / rootfs rw 0 0"
+assert_streq "$(cat hook/calls | tr '\n' ';')" \
+  "prepare $SB_TMP/hook/newroot;boot --root $SB_TMP/hook/newroot --reboot;"
+run_hook "BOOT_IMAGE=/vmlinuz rw $OSTREE_ARG switchback.slot=B" \
+  "/dev/vda2 $SB_TMP/hook/newroot/sysroot ext4 rw 0 0"
+assert_streq "$(cat hook/calls | tr '\n' ';')" "boot --root $SB_TMP/hook/newroot --reboot;"
+run_hook "BOOT_IMAGE=/vmlinuz rw switchback.slot=B" "rootfs / rootfs rw 0 0"
+assert_streq "$(cat hook/calls | tr '\n' ';')" "boot --root $SB_TMP/hook/newroot --reboot;"
+run_hook "BOOT_IMAGE=/vmlinuz rw $OSTREE_ARG switchback.slot=B" "rootfs / rootfs rw 0 0" \
+  "$SB_TMP/hook/absent"
+assert_streq "$(cat hook/calls | tr '\n' ';')" "boot --root $SB_TMP/hook/newroot --reboot;"
+assert_file_has_content hook/err "hook/absent is not in the initramfs"
+ok "the hook runs ostree-prepare-root before switchback-boot when no systemd unit did"
