@@ -196,10 +196,10 @@ mkdir -p s34/data/switchback
 printf '{\n  "image-rollback-counter" : 1,\n  "slots" : {\n    "A" : 1\n  }\n}\n' \
   >s34/data/switchback/counters.json
 ln -s ../a.ext4 s34/a.ext4
-# The server sends the target at 8 MiB/s at most. When the cut is asked for, the writer is at
-# most two checkpoint intervals past the first checkpoint (sb-install.h), so 13/16 of the image
-# is still to come: seconds of download, whatever the speed of the machine, and the power cut
-# lands mid-write. The checks below verify that it did.
+# The server sends the target at 8 MiB/s at most. The cut is asked for one poll after the
+# first checkpoint (one every 1/16 of the image, sb-install.h), so most of the image is still to
+# come: seconds of download, whatever the speed of the machine, against the tenth of a second
+# boot.sh takes to cut, and the power cut lands mid-write. The checks below verify that it did.
 setup s34 b.ext4 3 --fault '/repo/targets/*=throttle=8388608'
 # Scenario 5's two disks share their first boot: s5ok's disk is copied to s5rb after it, with
 # the firmware variables, and s5rb has its own Director, a copy of s5ok's made before any
