@@ -1,16 +1,17 @@
 #!/bin/sh
 # Installs what the QEMU boot tests (tests/qemu/, docs/qemu-tests.md) need on Debian 12:
-# QEMU for x86_64 and aarch64, their UEFI firmware, GRUB EFI for both, dracut, and the aarch64
-# cross toolchain with the :arm64 -dev packages of switchback's dependencies (which needs
-# the arm64 architecture added to dpkg). Kernels and busybox for the guests are not installed:
-# the tests fetch them with apt-get download into their cache.
+# QEMU for x86_64 and aarch64, their UEFI firmware, GRUB EFI for both, dracut, zstd (it packs
+# the guests' initramfs images; without it they are gzip'd), and the aarch64 cross toolchain
+# with the :arm64 -dev packages of switchback's dependencies (which needs the arm64
+# architecture added to dpkg). Kernels and busybox for the guests are not installed: the tests
+# fetch them with apt-get download into their cache.
 # Idempotent: does nothing when everything is there.
 # Usage: scripts/install-qemu-deps.sh   (as root, or with sudo available)
 set -eu
 
 host_pkgs="qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 grub-efi-amd64-bin
  grub-common dracut-core cpio kmod binutils mtools dosfstools e2fsprogs fdisk util-linux python3
- gcc-aarch64-linux-gnu"
+ gcc-aarch64-linux-gnu zstd"
 # libsoup-3.0-dev:arm64 is left out: it cannot be installed beside the amd64 one (see
 # tests/qemu/cross-build.sh), and only switchback-repo, which no guest runs, uses it.
 arm64_pkgs="grub-efi-arm64-bin libc6-dev pkgconf libglib2.0-dev libjson-glib-dev

@@ -174,15 +174,33 @@ EOF
 
 make_fs () {
   local mib="$size_mib"
-  if [ "$slot_image" = yes ]; then
-    # Contents, plus room for inodes, the journal and the scenarios' own files.
-    local kib
-    kib=$(du -sk --apparent-size "$root" | cut -f1)
-    mib=$(( kib * 5 / 4 / 1024 + 16 ))
+  if [ "$slot_image" != yes ]; then
+    rm -f "$out"
+    mke2fs -q -F -t ext4 -L "$label" -E root_owner=0:0 -d "$root" "$out" "${mib}M" \
+      || sbq_die "mke2fs of $out (${mib} MiB) failed: the contents need more space (--size)"
+    return 0
   fi
-  rm -f "$out"
-  mke2fs -q -F -t ext4 -L "$label" -E root_owner=0:0 -d "$root" "$out" "${mib}M" \
-    || sbq_die "mke2fs of $out (${mib} MiB) failed: the contents need more space (--size)"
+  # An update image crosses the guest's network whole, free blocks included, so it gets the
+  # room its contents take and 2 MiB more: 4 KiB blocks, inodes for what is there and a 4 MiB
+  # journal (below 512 MiB mke2fs would pick 1 KiB blocks, an inode per 4 KiB and a 16 MiB
+  # journal: a third more bytes to send). When the estimate falls short, mke2fs -d says so and
+  # the next try has 8 MiB more.
+  local kib inodes try
+  kib=$(du -sk "$root" | cut -f1)
+  inodes=$(( $(find "$root" | wc -l) + 256 ))
+  mib=$(( kib / 1024 + kib / 1024 / 50 + inodes / 4096 + 4 + 2 ))
+  for try in 1 2 3 4 5; do
+    rm -f "$out"
+    if mke2fs -q -F -t ext4 -b 4096 -N "$inodes" -J size=4 -L "$label" -E root_owner=0:0 \
+         -d "$root" "$out" "${mib}M" >"$out.mke2fs.log" 2>&1; then
+      rm -f "$out.mke2fs.log"
+      return 0
+    fi
+    mib=$(( mib + 8 ))
+  done
+  cat "$out.mke2fs.log" >&2
+  rm -f "$out.mke2fs.log"
+  sbq_die "mke2fs of $out (up to ${mib} MiB) failed"
 }
 
 sbq_timed "rootfs-populate" populate
