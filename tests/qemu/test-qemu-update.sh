@@ -1,6 +1,6 @@
 #!/bin/bash
-# Over-the-air updates of a QEMU guest (x86_64) from an Uptane Director and Image repository
-# served on the host's loopback (switchback-repo serve), through real reboots:
+# Over-the-air updates of a QEMU guest from an Uptane Director and Image repository served on
+# the host's loopback (switchback-repo serve), through real reboots:
 #
 #  1. update, reboot, commit: rootfs A (version 1) installs version 2 into slot B (exit 10) and
 #     powers off; grubenv puts B first with fresh tries; GRUB boots B, the initramfs hook commits
@@ -9,6 +9,11 @@
 #     reset each, and falls back to A; the hook records the rollback, the Director gets
 #     INSTALL_FAILED and the same target is not installed again.
 #
+# The guest is x86_64 (the dracut initramfs, the native build); test-qemu-update-aarch64.sh
+# sources this file with SBQ_UPDATE_ARCH=aarch64 to run the same scenarios on an aarch64 guest
+# (the busybox initramfs with the same hook, the cross build), so that make -j2 check runs the
+# two architectures in parallel.
+#
 # The guest's config fixes its ECU serial and hardware id; its ECU key is made on the host and
 # put into the state directory on the data partition with the trusted roots, so the Director
 # knows it before the first boot. Both scenarios run at once, one disk and server each.
@@ -16,11 +21,12 @@
 source "$top_srcdir/tests/libtest.sh"
 source "$top_srcdir/tests/qemu/lib.sh"
 qemu="$top_srcdir/tests/qemu"
-arch=x86_64
+arch="${SBQ_UPDATE_ARCH:-x86_64}"
 
 missing=$(sbq_missing_tools "$arch")
 if [ -n "$missing" ]; then
-  skip_all "QEMU boot tools missing ($missing); scripts/install-qemu-deps.sh installs them"
+  skip_all "QEMU boot tools for $arch missing ($missing);" \
+    "scripts/install-qemu-deps.sh installs them"
 fi
 repo_tool="$top_builddir/src/repo/switchback-repo"
 [ -x "$repo_tool" ] || fatal "no $repo_tool"
@@ -60,8 +66,11 @@ EOF
 
 cat >update.sh <<'EOF'
 echo "update: slot=$SB_QEMU_SLOT version=$SB_QEMU_VERSION"
+t0=$(cut -d' ' -f1 /proc/uptime)
 switchback update
-echo "update: exit=$?"
+rc=$?
+echo "update: exit=$rc"
+echo "update: seconds=$(awk -v t0="$t0" '{ printf "%.1f", $1 - t0 }' /proc/uptime)"
 EOF
 
 "$repo_tool" keygen ecu.pem >keygen.log 2>&1 || fatal "switchback-repo keygen failed"
@@ -77,7 +86,8 @@ good_pid=$!
   --version 2 --slot-image --broken kernel >build-c.log 2>&1 \
   || { sed 's/^/# /' build-c.log | tail -n 40; fatal "build-rootfs.sh --broken kernel failed"; }
 wait "$good_pid" || { sed 's/^/# /' build-b.log | tail -n 40; fatal "build-rootfs.sh of B failed"; }
-echo "# time: images $((SECONDS - t0)) s"
+echo "# time: $arch images $((SECONDS - t0)) s"
+echo "# size: $arch update image $(( $(stat -c %s b-good.ext4) / 1048576 )) MiB"
 
 # setup NAME IMAGE: an Uptane pair NAME/repo with IMAGE assigned to the guest's ECU, served on
 # loopback (port in NAME/port), and the disk NAME/disk.img with A, the roots and the ECU key.
@@ -213,6 +223,7 @@ grep -ls 'INSTALL_FAILED' s2/repo/director/manifests/*.json >s2/failed-reports \
   || fatal "scenario 2: the Director has no manifest with INSTALL_FAILED"
 ok "rollback: the Director receives INSTALL_FAILED"
 
-echo "# time: scenario 1 (update, reboot, commit; 2 boots) $(cat s1/seconds) s"
-echo "# time: scenario 2 (broken update, rollback; $(cat s2/last) boots) $(cat s2/seconds) s"
+echo "# time: $arch scenario 1 (update, reboot, commit; 2 boots) $(cat s1/seconds) s," \
+  "switchback update in the guest $(sed -n 's/^update: seconds=//p' s1/1.txt) s"
+echo "# time: $arch scenario 2 (broken update, rollback; $(cat s2/last) boots) $(cat s2/seconds) s"
 sed 's/^/# time: /' "$SB_QEMU_TIMINGS"
