@@ -172,6 +172,12 @@ assert_file_has_content 2.txt "sb-grub: slot=B"
 assert_file_has_content 2.txt "^SB-QEMU: init slot=B version=2 emergency=0"
 assert_file_has_content 2.txt "^update: root 2 "
 assert_file_has_content 2.txt "ostree=/ostree/switchback/sb/$c2.0 switchback.slot=B"
+# The hook ran on the deployment that ostree-prepare-root.service had made the root.
+line_of () { grep -n "$1" "$2" | head -n 1 | cut -d: -f1; }
+prepared=$(line_of 'Finished .*ostree-prepare-ro' 2.txt)
+committed=$(line_of 'switchback: trial boot of slot B (sb-os-2) committed' 2.txt)
+[ -n "$prepared" ] && [ -n "$committed" ] && [ "$prepared" -lt "$committed" ] \
+  || failed "ostree-prepare-root (console line ${prepared:-none}) did not finish before the hook committed (line ${committed:-none})"
 assert_streq "$(json_get 2.install.json 'd["state"], d["committed"]')" "('idle', 'B')"
 assert_file_has_content 2.env "^SB_ORDER=B A$"
 assert_file_has_content 2.env "^SB_B_TRIES=3$"
