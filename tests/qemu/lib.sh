@@ -140,13 +140,34 @@ sbq_cached_deb () {
   echo "$found"
 }
 
+# sbq_resolve_kernel_pkg PKG ARCH: the linux-image-N... package that the metapackage PKG depends
+# on, or nothing. apt-cache reads every package list each time where APT keeps no binary cache
+# (Debian's container images), a few seconds per call, so the answer is kept in the cache until
+# apt-get update changes the lists.
+sbq_resolve_kernel_pkg () {
+  local pkg="$1" arch="$2" stamp kept real
+  stamp=$(stat -c %Y /var/lib/apt/lists 2>/dev/null) || stamp=none
+  kept="$SB_QEMU_CACHE/debs/.resolved-$pkg-$arch"
+  if [ -f "$kept" ] && [ "$(sed -n 1p "$kept")" = "$stamp" ]; then
+    sed -n 2p "$kept"
+    return 0
+  fi
+  real=$(apt-cache depends "$pkg:$arch" 2>/dev/null \
+           | sed -n 's/^ *Depends: \(linux-image-[0-9][^: ]*\).*/\1/p' | head -n 1) || true
+  if [ -n "$real" ]; then
+    mkdir -p "$SB_QEMU_CACHE/debs"
+    printf '%s\n%s\n' "$stamp" "$real" >"$kept.$$"
+    mv "$kept.$$" "$kept"
+  fi
+  echo "$real"
+}
+
 # sbq_deb PKG ARCH: prints the path of PKG's .deb for the Debian architecture ARCH, downloading
 # it into the cache on first use. A metapackage name is resolved to the package it depends on
 # (linux-image-cloud-amd64 -> linux-image-6.1.0-N-cloud-amd64), since the ABI number moves.
 sbq_deb () {
-  local pkg="$1" arch="$2" real deb
-  real=$(apt-cache depends "$pkg:$arch" 2>/dev/null \
-           | sed -n 's/^ *Depends: \(linux-image-[0-9][^: ]*\).*/\1/p' | head -n 1) || true
+  local pkg="$1" arch="$2" real= deb
+  case "$pkg" in linux-image-*) real=$(sbq_resolve_kernel_pkg "$pkg" "$arch") ;; esac
   [ -n "$real" ] || real="$pkg"
   mkdir -p "$SB_QEMU_CACHE/debs"
   deb=$(sbq_cached_deb "$real" "$arch")
