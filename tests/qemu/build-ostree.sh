@@ -27,6 +27,10 @@
 #       /boot/switchback/ostree-slots.cfg naming that deployment as slot A), data (ext4: DIR's
 #       files and an empty switchback/ state directory).
 #
+# SBQ_OSTREE_INITRAMFS=shell builds the initramfs without systemd instead (dracut's shell init,
+# modules "base rootfs-block kernel-modules udev-rules ostree switchback"): there 98ostree's unit
+# never runs and the switchback hook runs ostree-prepare-root itself (dracut/90switchback).
+#
 # The stateroot is "sb". The deployment's kernel arguments: root=LABEL=sb-ostree rw and the
 # console and reset-on-failure arguments of the raw guests.
 set -euo pipefail
@@ -57,11 +61,25 @@ initramfs () {
   conf_path=$(sbq_config_path)
   moddir="$top_srcdir/dracut/90switchback"
   drivers="virtio_pci virtio_blk ext4 vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1"
+  local flavor="${SBQ_OSTREE_INITRAMFS:-systemd}" modules wants
+  case "$flavor" in
+    systemd)
+      modules="systemd systemd-initrd dracut-systemd base rootfs-block kernel-modules udev-rules"
+      modules="$modules ostree switchback"
+      wants="initrd-root-fs.target.wants/ostree-prepare-root.service"
+      wants="$wants dracut-pre-pivot.service.d/90-switchback-ostree.conf"
+      ;;
+    shell)
+      modules="base rootfs-block kernel-modules udev-rules ostree switchback"
+      wants=
+      ;;
+    *) sbq_die "SBQ_OSTREE_INITRAMFS must be systemd or shell, not '$flavor'" ;;
+  esac
   key=$({ sbq_hash "$0" "$SBQ_VMLINUZ" "$boot_bin" "$moddir" "$config"
-          echo "$conf_path $drivers"
+          echo "$conf_path $drivers $flavor"
           dpkg-query -W dracut-core ostree-boot systemd 2>/dev/null || true; } \
           | sha256sum | cut -c1-16)
-  cached="$SB_QEMU_CACHE/initramfs/ostree-$arch-$key.img"
+  cached="$SB_QEMU_CACHE/initramfs/ostree-$flavor-$arch-$key.img"
   build_one () {
     [ -f "$cached" ] && return 0
     mkdir -p "$SB_QEMU_CACHE/initramfs"
@@ -82,7 +100,7 @@ initramfs () {
          dracut --force --quiet --no-hostonly --no-hostonly-cmdline --no-early-microcode \
            --conf /dev/null --confdir "$emptyconf" \
            --kver "$SBQ_KVER" --kmoddir "$SBQ_KROOT/lib/modules/$SBQ_KVER" \
-           -m "systemd systemd-initrd dracut-systemd base rootfs-block kernel-modules udev-rules ostree switchback" \
+           -m "$modules" \
            --drivers "$drivers" \
            --include "$config" "$conf_path" \
            --compress gzip "$cached.tmp" >"$log" 2>&1; then
@@ -92,8 +110,7 @@ initramfs () {
     local listing want
     listing=$(lsinitrd "$cached.tmp" 2>/dev/null) || sbq_die "lsinitrd $cached.tmp failed"
     for want in dracut/hooks/pre-pivot/90-switchback-hook.sh usr/lib/ostree/ostree-prepare-root \
-                initrd-root-fs.target.wants/ostree-prepare-root.service \
-                dracut-pre-pivot.service.d/90-switchback-ostree.conf; do
+                $wants; do
       grep -q -E "$want( ->|\$)" <<<"$listing" || sbq_die "the initramfs has no $want (log: $log)"
     done
     mv "$cached.tmp" "$cached"

@@ -7,8 +7,9 @@
 #
 #  1. update, reboot, commit: `switchback update` pulls commit 2, deploys it into slot B and
 #     stages it (exit 10); GRUB boots B's deployment from the slot fragment on trial; the
-#     initramfs (ostree-prepare-root, then the switchback hook) commits it; the next cycle
-#     reports OK to the Director, and `switchback status` shows commit 2 as installed.
+#     systemd initramfs (ostree-prepare-root.service, then the switchback hook) commits it; the
+#     next cycle reports OK to the Director, and `switchback status` shows commit 2 as
+#     installed. Commit 1's initramfs has no systemd: its hook runs ostree-prepare-root itself.
 #  2. broken update, rollback: commit 3's kernel cannot be loaded; it is deployed into slot A
 #     and staged; GRUB uses up A's tries, one reset each, and falls back to B (commit 2); the
 #     hook records the rollback and the Director gets INSTALL_FAILED.
@@ -81,8 +82,11 @@ sync
 mount -o remount,ro /sysroot 2>/dev/null
 EOF
 
-# The commits: 1 (factory), 2 (the update), 3 (its kernel cannot be loaded). Commit 1 builds
-# the initramfs that 2 and 3 then find cached, so those two are made at the same time.
+# The commits: 1 (factory), 2 (the update), 3 (its kernel cannot be loaded). The two ways the
+# initramfs reaches the deployment are both booted: commit 1's initramfs has no systemd, so the
+# switchback hook runs ostree-prepare-root itself; commit 2's is a systemd initramfs where
+# OSTree's dracut module runs ostree-prepare-root.service and the hook is ordered after it.
+# Commits 2 and 3 share their initramfs (built once under a lock) and are made at the same time.
 t0=$SECONDS
 commit () {
   local v="$1"
@@ -92,7 +96,7 @@ commit () {
     || { sed 's/^/# /' "build-$v.log" | tail -n 40; echo "# build-ostree.sh commit $v failed"
          return 1; }
 }
-commit 1 || fatal "commit 1"
+SBQ_OSTREE_INITRAMFS=shell commit 1 || fatal "commit 1"
 commit 2 &
 pid2=$!
 commit 3 --broken kernel || fatal "commit 3"
@@ -158,6 +162,9 @@ t1=$SECONDS
 boot 1 || failed "boot 1 failed"
 assert_file_has_content 1.txt "^SB-QEMU: init slot=A version=1 emergency=0"
 assert_file_has_content 1.txt "^update: root 1 /sysroot/ostree/deploy/sb/deploy/$c1.0"
+# No systemd in commit 1's initramfs: the hook prepared the root before switchback-boot ran.
+assert_not_file_has_content 1.txt "ostree-prepare-root.service"
+assert_file_has_content 1.txt "switchback: first boot of slot A: it is now the committed slot"
 assert_file_has_content 1.txt "^update: exit=10"
 assert_file_has_content 1.env "^SB_ORDER=B A$"
 assert_file_has_content 1.env "^SB_B_TRIES=3$"
