@@ -6,7 +6,7 @@ source "$top_srcdir/tests/libtest.sh"
 
 command -v grub-editenv >/dev/null || skip_all "grub-editenv is not installed"
 
-plan 22
+plan 23
 
 # new_system CONFIRM: a fresh system in ./sys with config, state dir and grubenv.
 new_system () {
@@ -193,6 +193,23 @@ assert_file_has_content err.txt 'slot B booted instead of the committed slot A: 
 assert_env "SB_ORDER=B A" SB_A_TRIES=0 SB_B_TRIES=3
 assert_streq "$(json_get sys/state/install.json 'd["committed"]')" B
 ok "fallback to a current slot adopts it"
+
+# A factory slot whose release nobody recorded: committing the trial of the other slot records
+# it at the release committed until then, so a hand-edited grubenv cannot bring it back.
+new_system initramfs
+grubenv "SB_ORDER=B A" SB_A_TRIES=3 SB_B_TRIES=2
+state "$staged_b"
+counters '{"image-rollback-counter": 6, "pending-image-rollback-counter": 7, "slots": {"B": 7}}'
+booted B
+boot 0
+assert_streq "$(json_get sys/state/counters.json 'd["slots"]["A"], d["slots"]["B"], d["image-rollback-counter"]')" "(6, 7, 7)"
+grubenv "SB_ORDER=A B" SB_A_TRIES=3
+booted A
+boot 10
+assert_file_has_content err.txt 'slot A holds release 6, below the committed release 7: refused, rebooting into slot B'
+assert_streq "$(json_get sys/state/install.json 'd["committed"]')" B
+assert_env "SB_ORDER=B A" SB_A_TRIES=0 SB_B_TRIES=3
+ok "a slot of unrecorded release is refused once a newer release is committed"
 
 # Emergency: GRUB found no tries; nothing is touched.
 new_system initramfs

@@ -237,7 +237,14 @@ sb_boot_context_apply (SbBootContext *ctx, const SbBootDecision *d, GError **err
 
   if (d->promote_pending || d->drop_pending)
     {
-      guint64 pending;
+      guint64 pending, left;
+      SbSlotId other = sb_slot_id_other (in->booted);
+      /* The slot left behind ran the release committed so far, at most: recorded as that, a
+       * factory image whose release nobody wrote down is refused by case 4 like any older
+       * image, instead of becoming committed when a hand-edited grubenv boots it. */
+      if (d->promote_pending && !sb_counters_get_slot (ctx->counters, other, &left))
+        sb_counters_set_slot (ctx->counters, other,
+                              sb_counters_get_rollback_counter (ctx->counters));
       if (d->promote_pending && sb_counters_get_pending (ctx->counters, &pending))
         sb_counters_set_slot (ctx->counters, in->booted, pending);
       if (d->promote_pending)
