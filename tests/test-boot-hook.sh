@@ -52,7 +52,7 @@ run_hook () {
   [ "$sh" = busybox ] && sh="busybox sh"
   : >kmsg
   NEWROOT="$SB_TMP/newroot" SB_BOOT_BIN=fake-switchback-boot SB_HOOK_MOUNTS="$SB_TMP/mounts" \
-    SB_HOOK_KMSG="$SB_TMP/kmsg" \
+    SB_HOOK_KMSG="$SB_TMP/kmsg" SB_HOOK_CMDLINE="$SB_TMP/cmdline" \
     PATH="$SB_TMP/bin:$PATH" $sh -c ". '$hook'; echo hook-returned" >out.txt 2>err.txt \
     || fatal "the hook made $sh fail"
   assert_file_has_content out.txt '^hook-returned$'

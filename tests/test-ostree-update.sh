@@ -110,6 +110,8 @@ assert_streq "$(json_get sys/state/counters.json 'd["pending-image-rollback-coun
 test -d "sys/root/ostree/deploy/testos/deploy/$C2.0" || fatal "commit 2 is not deployed"
 assert_file_has_content sys/root/boot/switchback/ostree-slots.cfg "ostree=/ostree/switchback/testos/$C2.0'"
 assert_streq "$(readlink "sys/root/ostree/switchback/testos/$C2.0")" "../../deploy/testos/deploy/$C2.0"
+# The version report names the booted factory deployment, which no update wrote.
+assert_streq "$(json_get repo/director/manifests/00000001.json 'd["signed"]["ecu_version_manifests"]["'"$ECU"'"]["signed"]["installed_image"]["fileinfo"]["hashes"]["sha256"]')" "$C1"
 ok "update pulls the OSTREE target, deploys it into slot B and stages it (exit 10)"
 
 update 10

@@ -8,6 +8,7 @@
 #include "sb-error.h"
 #include "sb-json.h"
 #include "sb-ostree-install.h"
+#include "sb-ostree-slots.h"
 #include "sb-report-queue.h"
 #include "sb-uptane.h"
 
@@ -676,17 +677,34 @@ sb_update_install_target (SbConfig *config, SbFetcher *fetcher, const SbInstallT
 }
 
 static void
-send_manifest (SbUptane *uptane, Images *im, SbSlotId booted, SbUpdateResult *result)
+send_manifest (SbUptane *uptane, const SbConfig *config, Images *im, SbSlotId booted,
+               SbUpdateResult *result)
 {
   SbInstalledImage installed = { 0 };
   const Record *r = im->slots[booted];
   if (r != NULL)
     installed
         = (SbInstalledImage){ r->target, g_hash_table_lookup (r->hashes, "sha256"), r->length };
+  /* On OSTree the booted deployment's commit is the installed image, whatever the cycle last
+   * wrote into the slot (a factory deployment was never written by it). Read without
+   * libostree, from ostree= or the slot table (sb-ostree-slots.h). */
+  g_autofree char *os_commit = NULL;
+  g_autofree char *os_target = NULL;
+  if (sb_ostree_install_is_configured (config)
+      && sb_ostree_slots_booted_commit (config->state_dir, config->cmdline_file,
+                                        sb_slot_id_name (booted), &os_commit, &os_target, NULL,
+                                        NULL)
+      && os_commit != NULL)
+    {
+      const char *name = os_target;
+      if (name == NULL && r != NULL && g_strcmp0 (installed.sha256, os_commit) == 0)
+        name = r->target;
+      installed = (SbInstalledImage){ name != NULL ? name : os_commit, os_commit, 0 };
+    }
   g_autoptr (GError) error = NULL;
   guint sent = 0;
   gboolean ok = sb_uptane_send_manifest (
-      uptane, r != NULL && installed.sha256 != NULL ? &installed : NULL, &sent, &error);
+      uptane, installed.sha256 != NULL ? &installed : NULL, &sent, &error);
   result->reports_sent += sent;
   if (!ok)
     {
@@ -732,7 +750,7 @@ cycle_locked (SbConfig *config, SbIdentity *identity, const SbUpdateOptions *opt
 
   /* Uptane §5.4.2: the cycle starts with the vehicle version manifest, and with it any result
    * the boot helper queued (such as a rolled-back trial). */
-  send_manifest (uptane, im, ctx->inputs.booted, result);
+  send_manifest (uptane, config, im, ctx->inputs.booted, result);
   sb_install_test_kill_point ("update-reported");
 
   g_autoptr (SbUptaneUpdate) update = sb_uptane_check (uptane, error);
@@ -782,7 +800,7 @@ cycle_locked (SbConfig *config, SbIdentity *identity, const SbUpdateOptions *opt
     return TRUE;
   /* The Director hears of a failure now rather than at the next cycle. */
   if (result->queued_result != NULL)
-    send_manifest (uptane, im, ctx->inputs.booted, result);
+    send_manifest (uptane, config, im, ctx->inputs.booted, result);
   g_propagate_error (error, g_steal_pointer (&install_error));
   return FALSE;
 }
