@@ -11,7 +11,7 @@ set -eu
 
 host_pkgs="qemu-system-x86 qemu-system-arm ovmf qemu-efi-aarch64 grub-efi-amd64-bin
  grub-common dracut-core cpio kmod binutils mtools dosfstools e2fsprogs fdisk util-linux python3
- gcc-aarch64-linux-gnu zstd"
+ gcc-aarch64-linux-gnu zstd ostree ostree-boot systemd"
 # libsoup-3.0-dev:arm64 is left out: it cannot be installed beside the amd64 one (see
 # tests/qemu/cross-build.sh), and only switchback-repo, which no guest runs, uses it.
 arm64_pkgs="grub-efi-arm64-bin libc6-dev pkgconf libglib2.0-dev libjson-glib-dev
