@@ -124,11 +124,7 @@ gboolean
 sb_ostree_install_settle_in_process (const SbConfig *config, const SbInstallState *state,
                                      GCancellable *cancellable, GError **error)
 {
-  if (!sb_ostree_install_is_configured (config) || state->state != SB_INSTALL_IDLE
-      || !state->has_committed)
-    return TRUE;
-  g_autofree char *table = g_build_filename (config->state_dir, SB_OSTREE_SLOTS_FILE, NULL);
-  if (!g_file_test (table, G_FILE_TEST_EXISTS))
+  if (!sb_ostree_install_needs_settle (config, state))
     return TRUE;
   g_autoptr (SbOstree) ostree = sb_ostree_open_config (config, cancellable, error);
   if (ostree == NULL)

@@ -61,6 +61,10 @@ gboolean sb_ostree_install (SbBootContext *ctx, const SbConfig *config,
                             const SbInstallTarget *target, SbInstallStats *out_stats,
                             GCancellable *cancellable, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* TRUE when sb_ostree_install_settle has work: an OSTree system with a slot table, idle, with a
+ * committed slot. Needs no libostree. */
+gboolean sb_ostree_install_needs_settle (const SbConfig *config, const SbInstallState *state);
+
 /* After a trial ended (committed or rolled back, install.json idle with a committed slot):
  * libostree's deployment list is brought in line with the slots and the repository pruned
  * (sb_ostree_prune with the committed slot). Does nothing, successfully, when @config is not an

@@ -99,15 +99,21 @@ sb_ostree_install (SbBootContext *ctx, const SbConfig *config, const SbInstallTa
 }
 
 gboolean
+sb_ostree_install_needs_settle (const SbConfig *config, const SbInstallState *state)
+{
+  if (!sb_ostree_install_is_configured (config) || state->state != SB_INSTALL_IDLE
+      || !state->has_committed)
+    return FALSE;
+  g_autofree char *table = g_build_filename (config->state_dir, SB_OSTREE_SLOTS_FILE, NULL);
+  return g_file_test (table, G_FILE_TEST_EXISTS);
+}
+
+gboolean
 sb_ostree_install_settle (const SbConfig *config, const SbInstallState *state,
                           GCancellable *cancellable, GError **error)
 {
-  /* The same early returns as the module's, so that raw systems never load it. */
-  if (!sb_ostree_install_is_configured (config) || state->state != SB_INSTALL_IDLE
-      || !state->has_committed)
-    return TRUE;
-  g_autofree char *table = g_build_filename (config->state_dir, SB_OSTREE_SLOTS_FILE, NULL);
-  if (!g_file_test (table, G_FILE_TEST_EXISTS))
+  /* Decided here, so that raw systems never load the module. */
+  if (!sb_ostree_install_needs_settle (config, state))
     return TRUE;
   const SbOstreeModule *m = load_module (error);
   if (m == NULL)
