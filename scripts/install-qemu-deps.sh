@@ -3,7 +3,9 @@
 # QEMU for x86_64 and aarch64, their UEFI firmware, GRUB EFI for both, dracut, zstd (it packs
 # the guests' initramfs images; without it they are gzip'd), and the aarch64 cross toolchain
 # with the :arm64 -dev packages of switchback's dependencies (which needs the arm64
-# architecture added to dpkg). Kernels and busybox for the guests are not installed: the tests
+# architecture added to dpkg), and ostree, ostree-boot (ostree-prepare-root and its dracut
+# module) and systemd for the OSTree guest. Kernels and busybox for the guests are not
+# installed: the tests
 # fetch them with apt-get download into their cache.
 # Idempotent: does nothing when everything is there.
 # Usage: scripts/install-qemu-deps.sh   (as root, or with sudo available)
