@@ -5,8 +5,7 @@
 # with the :arm64 -dev packages of switchback's dependencies (which needs the arm64
 # architecture added to dpkg), and ostree, ostree-boot (ostree-prepare-root and its dracut
 # module) and systemd for the OSTree guest. Kernels and busybox for the guests are not
-# installed: the tests
-# fetch them with apt-get download into their cache.
+# installed: the tests fetch them with apt-get download into their cache.
 # Idempotent: does nothing when everything is there.
 # Usage: scripts/install-qemu-deps.sh   (as root, or with sudo available)
 set -eu
