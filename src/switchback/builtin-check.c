@@ -131,16 +131,10 @@ print_text (SbUptane *uptane, SbUptaneUpdate *update, const SbSlotImage *booted)
 int
 sb_builtin_check (SbCli *cli, int argc, char **argv)
 {
-  g_autoptr (GOptionContext) ctx =
-      g_option_context_new ("- verify the Director and Image repositories and show the update");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!sb_cli_parse_options (ctx, &argc, &argv))
+  if (!sb_cli_parse_options (
+          "- verify the Director and Image repositories and show the update", entries,
+          &argc, &argv))
     return SB_EXIT_USAGE;
-  if (argc > 1)
-    {
-      g_printerr ("switchback: check takes no arguments\n");
-      return SB_EXIT_USAGE;
-    }
   cli->json = cli->json || opt_json;
 
   g_autoptr (GError) error = NULL;

@@ -9,14 +9,8 @@
 int
 sb_builtin_config (SbCli *cli, int argc, char **argv)
 {
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("- show the effective configuration");
-  if (!sb_cli_parse_options (ctx, &argc, &argv))
+  if (!sb_cli_parse_options ("- show the effective configuration", NULL, &argc, &argv))
     return SB_EXIT_USAGE;
-  if (argc > 1)
-    {
-      g_printerr ("switchback: config takes no arguments\n");
-      return SB_EXIT_USAGE;
-    }
   g_autofree char *text = sb_config_to_string (cli->config);
   fputs (text, stdout);
   return SB_EXIT_OK;

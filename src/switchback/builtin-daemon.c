@@ -155,16 +155,10 @@ run_cycle (SbCli *cli, SbIdentity *identity, SbUptane *uptane, gboolean check_on
 int
 sb_builtin_daemon (SbCli *cli, int argc, char **argv)
 {
-  g_autoptr (GOptionContext) ctx =
-      g_option_context_new ("- check for updates every poll-interval seconds");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!sb_cli_parse_options (ctx, &argc, &argv))
+  if (!sb_cli_parse_options (
+          "- check for updates every poll-interval seconds", entries,
+          &argc, &argv))
     return SB_EXIT_USAGE;
-  if (argc > 1)
-    {
-      g_printerr ("switchback: daemon takes no arguments\n");
-      return SB_EXIT_USAGE;
-    }
 
   g_autoptr (GError) error = NULL;
   g_autoptr (SbIdentity) identity =

@@ -40,15 +40,8 @@ print_json (const char *verdict, const char *message, const char *next_slot)
 static gboolean
 parse (SbCli *cli, const char *summary, int *argc, char ***argv)
 {
-  g_autoptr (GOptionContext) ctx = g_option_context_new (summary);
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!sb_cli_parse_options (ctx, argc, argv))
+  if (!sb_cli_parse_options (summary, entries, argc, argv))
     return FALSE;
-  if (*argc > 1)
-    {
-      g_printerr ("switchback: %s takes no arguments\n", (*argv)[0]);
-      return FALSE;
-    }
   cli->json = cli->json || opt_json;
   return TRUE;
 }

@@ -507,16 +507,10 @@ print_text (Status *s)
 int
 sb_builtin_status (SbCli *cli, int argc, char **argv)
 {
-  g_autoptr (GOptionContext) ctx =
-      g_option_context_new ("- show the identity, trusted metadata and install state");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!sb_cli_parse_options (ctx, &argc, &argv))
+  if (!sb_cli_parse_options (
+          "- show the identity, trusted metadata and install state", entries,
+          &argc, &argv))
     return SB_EXIT_USAGE;
-  if (argc > 1)
-    {
-      g_printerr ("switchback: status takes no arguments\n");
-      return SB_EXIT_USAGE;
-    }
   cli->json = cli->json || opt_json;
 
   Status s = { 0 };

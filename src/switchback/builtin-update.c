@@ -158,16 +158,10 @@ print_text (const SbUpdateResult *r)
 int
 sb_builtin_update (SbCli *cli, int argc, char **argv)
 {
-  g_autoptr (GOptionContext) ctx = g_option_context_new (
-      "- verify, install the assigned image into the inactive slot and stage it");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!sb_cli_parse_options (ctx, &argc, &argv))
+  if (!sb_cli_parse_options (
+          "- verify, install the assigned image into the inactive slot and stage it", entries,
+          &argc, &argv))
     return SB_EXIT_USAGE;
-  if (argc > 1)
-    {
-      g_printerr ("switchback: update takes no arguments\n");
-      return SB_EXIT_USAGE;
-    }
   cli->json = cli->json || opt_json;
 
   g_autoptr (GError) error = NULL;

@@ -100,12 +100,20 @@ sb_cli_fail (SbCli *cli, const char *what, const GError *error)
 }
 
 gboolean
-sb_cli_parse_options (GOptionContext *ctx, int *argc, char ***argv)
+sb_cli_parse_options (const char *summary, const GOptionEntry *entries, int *argc, char ***argv)
 {
+  g_autoptr (GOptionContext) ctx = g_option_context_new (summary);
+  if (entries != NULL)
+    g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
   if (!g_option_context_parse (ctx, argc, argv, &error))
     {
       g_printerr ("switchback: %s\n", error->message);
+      return FALSE;
+    }
+  if (*argc > 1)
+    {
+      g_printerr ("switchback: %s takes no arguments\n", (*argv)[0]);
       return FALSE;
     }
   return TRUE;

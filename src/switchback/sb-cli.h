@@ -47,8 +47,11 @@ SbExitCode sb_cli_exit_code (const GError *error);
  * --json) and returns sb_cli_exit_code (@error). */
 int sb_cli_fail (SbCli *cli, const char *what, const GError *error);
 
-/* Parses a subcommand's own options; prints the error and returns FALSE on a usage error. */
-gboolean sb_cli_parse_options (GOptionContext *ctx, int *argc, char ***argv);
+/* Parses a subcommand's own options (@entries may be NULL; @summary is --help's line). No
+ * subcommand takes arguments: any left over is a usage error too. Prints the error and returns
+ * FALSE on a usage error. */
+gboolean sb_cli_parse_options (const char *summary, const GOptionEntry *entries, int *argc,
+                               char ***argv);
 
 /* Prints @node as pretty JSON on stdout. */
 void sb_cli_print_json (JsonNode *node);
