@@ -58,37 +58,16 @@ drivers="virtio_pci virtio_blk vfat nls_cp437 nls_ascii nls_utf8 nls_iso8859-1"
 compress=gzip
 command -v zstd >/dev/null 2>&1 && compress="zstd -12 -q -T0"
 
-key=$({ sbq_hash "$0" "$SBQ_VMLINUZ" "$boot_bin" "$moddir" "$config" "$sbq_here/initramfs-init.sh"
+key=$({ sbq_hash "$0" "$sbq_here/lib.sh" "$SBQ_VMLINUZ" "$boot_bin" "$moddir" "$config" \
+                 "$sbq_here/initramfs-init.sh"
         echo "$conf_path $drivers $compress"
         dpkg-query -W dracut-core 2>/dev/null || true; } | sha256sum | cut -c1-16)
 cached="$SB_QEMU_CACHE/initramfs/$arch-$key.img"
 
 build_dracut () {
-  local base="$SB_QEMU_CACHE/dracut-base" emptyconf="$SB_QEMU_CACHE/dracut-conf.d" e
-  # A dracut tree of symlinks to the host's, with the project's module added, so the module is
-  # used from the source tree and nothing is installed on the host.
-  rm -rf "$base"
-  mkdir -p "$base/modules.d" "$emptyconf"
-  for e in /usr/lib/dracut/*; do
-    [ "$(basename "$e")" = modules.d ] || ln -s "$e" "$base/"
-  done
-  for e in /usr/lib/dracut/modules.d/*; do
-    ln -s "$e" "$base/modules.d/"
-  done
-  ln -sfn "$moddir" "$base/modules.d/90switchback"
   local log="$SB_QEMU_CACHE/initramfs/dracut-$arch.log"
-  if ! dracutbasedir="$base" \
-       DRACUT_PATH="/usr/sbin /usr/bin /sbin /bin $(dirname "$boot_bin")" \
-       dracut --force --quiet --no-hostonly --no-hostonly-cmdline --no-early-microcode \
-         --conf /dev/null --confdir "$emptyconf" \
-         --kver "$SBQ_KVER" --kmoddir "$SBQ_KROOT/lib/modules/$SBQ_KVER" \
-         -m "base rootfs-block kernel-modules udev-rules switchback" \
-         --drivers "$drivers" \
-         --include "$config" "$conf_path" \
-         --compress "$compress" "$1.tmp" >"$log" 2>&1; then
-    tail -n 30 "$log" >&2
-    sbq_die "dracut failed (log: $log)"
-  fi
+  sbq_dracut "$arch" "$1.tmp" "$log" "base rootfs-block kernel-modules udev-rules switchback" \
+    "$drivers" "$compress" "$boot_bin" "$moddir" "$config" "$conf_path"
   # dracut reports a module whose install() failed only in its log; an initramfs without the
   # hook would boot and decide nothing, so check for it.
   local listing point prio file

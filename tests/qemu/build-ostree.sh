@@ -75,7 +75,7 @@ initramfs () {
       ;;
     *) sbq_die "SBQ_OSTREE_INITRAMFS must be systemd or shell, not '$flavor'" ;;
   esac
-  key=$({ sbq_hash "$0" "$SBQ_VMLINUZ" "$boot_bin" "$moddir" "$config"
+  key=$({ sbq_hash "$0" "$sbq_here/lib.sh" "$SBQ_VMLINUZ" "$boot_bin" "$moddir" "$config"
           echo "$conf_path $drivers $flavor"
           dpkg-query -W dracut-core ostree-boot systemd 2>/dev/null || true; } \
           | sha256sum | cut -c1-16)
@@ -83,30 +83,9 @@ initramfs () {
   build_one () {
     [ -f "$cached" ] && return 0
     mkdir -p "$SB_QEMU_CACHE/initramfs"
-    local base="$SB_QEMU_CACHE/dracut-base-ostree" emptyconf="$SB_QEMU_CACHE/dracut-conf.d" e
-    # The host's dracut tree as symlinks, with the project's module from the source tree.
-    rm -rf "$base"
-    mkdir -p "$base/modules.d" "$emptyconf"
-    for e in /usr/lib/dracut/*; do
-      [ "$(basename "$e")" = modules.d ] || ln -s "$e" "$base/"
-    done
-    for e in /usr/lib/dracut/modules.d/*; do
-      ln -s "$e" "$base/modules.d/"
-    done
-    ln -sfn "$moddir" "$base/modules.d/90switchback"
     local log="$SB_QEMU_CACHE/initramfs/dracut-ostree-$arch.log"
-    if ! dracutbasedir="$base" \
-         DRACUT_PATH="/usr/sbin /usr/bin /sbin /bin $(dirname "$boot_bin")" \
-         dracut --force --quiet --no-hostonly --no-hostonly-cmdline --no-early-microcode \
-           --conf /dev/null --confdir "$emptyconf" \
-           --kver "$SBQ_KVER" --kmoddir "$SBQ_KROOT/lib/modules/$SBQ_KVER" \
-           -m "$modules" \
-           --drivers "$drivers" \
-           --include "$config" "$conf_path" \
-           --compress gzip "$cached.tmp" >"$log" 2>&1; then
-      tail -n 30 "$log" >&2
-      sbq_die "dracut failed (log: $log)"
-    fi
+    sbq_dracut ostree "$cached.tmp" "$log" "$modules" "$drivers" gzip "$boot_bin" "$moddir" \
+      "$config" "$conf_path"
     local listing want
     listing=$(lsinitrd "$cached.tmp" 2>/dev/null) || sbq_die "lsinitrd $cached.tmp failed"
     for want in dracut/hooks/pre-pivot/90-switchback-hook.sh usr/lib/ostree/ostree-prepare-root \

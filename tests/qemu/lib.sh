@@ -387,3 +387,36 @@ sbq_project_bin () {
   [ -x "$path" ] || sbq_die "$path is not built"
   echo "$path"
 }
+
+# sbq_dracut NAME OUT LOG MODULES DRIVERS COMPRESS BOOT_BIN MODDIR CONFIG CONF_PATH: an initramfs
+# for the kernel of sbq_kernel built by the host's dracut into OUT (log in LOG), with the dracut
+# modules MODULES and the project's module MODDIR as 90switchback, the config file CONFIG at
+# CONF_PATH and switchback-boot found beside BOOT_BIN. The host's dracut tree is linked into
+# $SB_QEMU_CACHE/dracut-base-NAME with the project's module added, so the module is used from the
+# source tree and nothing is installed on the host, and no host configuration is read.
+sbq_dracut () {
+  local name="$1" out="$2" log="$3" modules="$4" drivers="$5" compress="$6" boot_bin="$7"
+  local moddir="$8" config="$9" conf_path="${10}"
+  local base="$SB_QEMU_CACHE/dracut-base-$name" emptyconf="$SB_QEMU_CACHE/dracut-conf.d" e
+  rm -rf "$base"
+  mkdir -p "$base/modules.d" "$emptyconf"
+  for e in /usr/lib/dracut/*; do
+    [ "$(basename "$e")" = modules.d ] || ln -s "$e" "$base/"
+  done
+  for e in /usr/lib/dracut/modules.d/*; do
+    ln -s "$e" "$base/modules.d/"
+  done
+  ln -sfn "$moddir" "$base/modules.d/90switchback"
+  if ! dracutbasedir="$base" \
+       DRACUT_PATH="/usr/sbin /usr/bin /sbin /bin $(dirname "$boot_bin")" \
+       dracut --force --quiet --no-hostonly --no-hostonly-cmdline --no-early-microcode \
+         --conf /dev/null --confdir "$emptyconf" \
+         --kver "$SBQ_KVER" --kmoddir "$SBQ_KROOT/lib/modules/$SBQ_KVER" \
+         -m "$modules" \
+         --drivers "$drivers" \
+         --include "$config" "$conf_path" \
+         --compress "$compress" "$out" >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    sbq_die "dracut failed (log: $log)"
+  fi
+}
