@@ -420,3 +420,38 @@ sbq_dracut () {
     sbq_die "dracut failed (log: $log)"
   fi
 }
+
+# sbq_update_conf VIN ECU HARDWARE_ID CONFIRM MAX_TRIES SLOTS_SECTION: prints the switchback.conf
+# of a guest updated from a Director and an Image repository on the host (boot.sh --server,
+# reached at http://10.0.2.100/), with the trusted roots and the state directory on the data
+# partition. SLOTS_SECTION says where the slots are: [slots] for a raw disk ($SBQ_RAW_SLOTS),
+# [ostree] for an OSTree sysroot.
+sbq_update_conf () {
+  cat <<EOF
+[uptane]
+director-url=http://10.0.2.100/director
+image-url=http://10.0.2.100/repo
+director-root=/data/roots/director-root.json
+image-root=/data/roots/image-root.json
+vehicle-id=$1
+ecu-serial=$2
+hardware-id=$3
+allow-http=true
+
+[storage]
+state-dir=/data/switchback
+
+$6
+
+[boot]
+grubenv=/boot/efi/EFI/switchback/grubenv
+max-tries=$5
+confirm=$4
+EOF
+}
+
+# The [slots] section of the raw guests (build-disk.sh's partition names).
+SBQ_RAW_SLOTS='[slots]
+disk=/dev/vda
+slot-a=rootfs-a
+slot-b=rootfs-b'

@@ -39,32 +39,12 @@ t_all=$SECONDS
 ecu=sbq-ostree-ecu
 hw=sbq-ostree-board
 vin=SBQ-OSTREE-VIN
-cat >ostree.conf <<EOF
-# The OSTree QEMU guest: no [slots] disk (the slots are deployments), the Director, Image
-# repository and treehub on the host (boot.sh --server), trusted roots on the data partition.
-[uptane]
-director-url=http://10.0.2.100/director
-image-url=http://10.0.2.100/repo
-director-root=/data/roots/director-root.json
-image-root=/data/roots/image-root.json
-vehicle-id=$vin
-ecu-serial=$ecu
-hardware-id=$hw
-allow-http=true
-
-[storage]
-state-dir=/data/switchback
-
-[ostree]
+# The OSTree guest: no [slots] disk (the slots are deployments); the treehub is on the host
+# beside the Director and the Image repository.
+sbq_update_conf "$vin" "$ecu" "$hw" initramfs 3 '[ostree]
 sysroot=/
 osname=sb
-ostree-url=http://10.0.2.100/treehub
-
-[boot]
-grubenv=/boot/efi/EFI/switchback/grubenv
-max-tries=3
-confirm=initramfs
-EOF
+ostree-url=http://10.0.2.100/treehub' >ostree.conf
 
 cat >update.sh <<'EOF'
 export SWITCHBACK_OSTREE_MODULE=/usr/lib/switchback/switchback-ostree.so

@@ -39,34 +39,7 @@ ecu=sbq-ecu-1
 hw=sbq-board
 vin=SBQ-VIN-1
 # guest_conf CONFIRM MAX_TRIES: the guests' switchback.conf.
-guest_conf () {
-  cat <<EOF
-# The QEMU recovery tests' guest: tests/qemu/guest.conf with a Director and Image repository on
-# the host (boot.sh --server), trusted roots on the data partition.
-[uptane]
-director-url=http://10.0.2.100/director
-image-url=http://10.0.2.100/repo
-director-root=/data/roots/director-root.json
-image-root=/data/roots/image-root.json
-vehicle-id=$vin
-ecu-serial=$ecu
-hardware-id=$hw
-allow-http=true
-
-[storage]
-state-dir=/data/switchback
-
-[slots]
-disk=/dev/vda
-slot-a=rootfs-a
-slot-b=rootfs-b
-
-[boot]
-grubenv=/boot/efi/EFI/switchback/grubenv
-max-tries=$2
-confirm=$1
-EOF
-}
+guest_conf () { sbq_update_conf "$vin" "$ecu" "$hw" "$1" "$2" "$SBQ_RAW_SLOTS"; }
 guest_conf initramfs 3 >initramfs.conf
 # Two tries: enough to show that an unconfirmed trial is tried again, one boot less to wait for.
 us_tries=2

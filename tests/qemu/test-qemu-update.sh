@@ -37,32 +37,8 @@ export SB_QEMU_TIMINGS="$SB_TMP/timings"
 ecu=sbq-ecu-1
 hw=sbq-board
 vin=SBQ-VIN-1
-cat >update.conf <<EOF
-# The QEMU update tests' guest: tests/qemu/guest.conf with a Director and Image repository on
-# the host (boot.sh --server), trusted roots on the data partition.
-[uptane]
-director-url=http://10.0.2.100/director
-image-url=http://10.0.2.100/repo
-director-root=/data/roots/director-root.json
-image-root=/data/roots/image-root.json
-vehicle-id=$vin
-ecu-serial=$ecu
-hardware-id=$hw
-allow-http=true
-
-[storage]
-state-dir=/data/switchback
-
-[slots]
-disk=/dev/vda
-slot-a=rootfs-a
-slot-b=rootfs-b
-
-[boot]
-grubenv=/boot/efi/EFI/switchback/grubenv
-max-tries=3
-confirm=initramfs
-EOF
+# The guest: a Director and Image repository on the host, trusted roots on the data partition.
+sbq_update_conf "$vin" "$ecu" "$hw" initramfs 3 "$SBQ_RAW_SLOTS" >update.conf
 
 cat >update.sh <<'EOF'
 echo "update: slot=$SB_QEMU_SLOT version=$SB_QEMU_VERSION"
