@@ -293,11 +293,20 @@ check_target (const SbJsonSlice *target, GError **error)
     return sb_throw (error, SB_ERROR_PARSE, "target: \"hashes\" is not an object");
   if (sb_json_slice_get_size (&v) == 0)
     return sb_throw (error, SB_ERROR_PARSE, "target: hashes is empty");
-  gsize cursor = 0;
+  gsize cursor = 0, at = 0;
   SbJsonSlice hash;
   while (sb_json_slice_next_member (&v, &cursor, NULL, &hash))
-    if (sb_json_slice_kind (&hash) != SB_JSON_KIND_STRING)
-      return sb_throw (error, SB_ERROR_PARSE, "target: a hash is not a string");
+    {
+      if (sb_json_slice_kind (&hash) != SB_JSON_KIND_STRING)
+        {
+          /* Only now is the algorithm's name decoded, for the message. */
+          g_autoptr (GString) algo = g_string_new (NULL);
+          if (!sb_json_slice_next_member (&v, &at, algo, &hash))
+            g_string_assign (algo, "(unknown)");
+          return sb_throw (error, SB_ERROR_PARSE, "target: hash %s is not a string", algo->str);
+        }
+      at = cursor;
+    }
   /* TUF §4.5: custom is an object; Uptane reads its fields. */
   if (sb_json_slice_get_member (target, "custom", &v)
       && sb_json_slice_kind (&v) != SB_JSON_KIND_OBJECT)
