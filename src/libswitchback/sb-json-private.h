@@ -1,5 +1,6 @@
-/* sb-json-private.h: what the parser (sb-json.c), the span maps (sb-json-span.c) and the
- * canonical encoder (sb-json-canonical.c) share. Not for use outside those three files. */
+/* sb-json-private.h: what the token scanner (sb-json-scan.c), the parser and span maps
+ * (sb-json.c), the canonical encoder (sb-json-canonical.c) and the slicer (sb-json-slice.c)
+ * share. Not for use outside the sb-json* files. */
 #pragma once
 
 #include "sb-json.h"

@@ -2,8 +2,11 @@
  *
  * json-glib's own parser accepts duplicate keys (the last one wins), so two parsers could read
  * one signed document differently. Metadata is parsed here instead, refusing anything that is
- * not exactly one RFC 8259 value; the result is a plain json-glib tree. The span maps are in
- * sb-json-span.c and the canonical encoder in sb-json-canonical.c.
+ * not exactly one RFC 8259 value; the result is a plain json-glib tree, or a tree with one
+ * large object kept as a span map (sorted keys and spans of the source), which is one parser
+ * mode: the tree parser hands the object at the span path to the span map, and the span map
+ * parses its members back into trees. Tokens and tree-less validation are in sb-json-scan.c,
+ * the canonical encoder in sb-json-canonical.c.
  */
 #include "config.h"
 
@@ -13,297 +16,6 @@
 
 #include <math.h>
 #include <string.h>
-
-gboolean
-sb_json_parser_fail (SbJsonParser *p, GError **error, const char *fmt, ...)
-{
-  va_list ap;
-
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  return sb_throw (error, SB_ERROR_PARSE, "JSON at byte %" G_GSIZE_FORMAT ": %s", p->pos, msg);
-}
-
-void
-sb_json_skip_ws (SbJsonParser *p)
-{
-  while (p->pos < p->len)
-    {
-      guint8 c = p->data[p->pos];
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-        break;
-      p->pos++;
-    }
-}
-
-/* Decodes one UTF-8 sequence at p->pos, refusing overlong forms, encoded surrogates and code
- * points past U+10FFFF (RFC 3629 §4), so every string in the tree is valid UTF-8 and sorts by
- * code point when compared bytewise. */
-static gboolean
-take_utf8 (SbJsonParser *p, GString *out, GError **error)
-{
-  const guint8 *s = p->data + p->pos;
-  gsize avail = p->len - p->pos;
-  guint8 c = s[0];
-  gsize n;
-  gunichar cp, min;
-
-  if (c < 0x80)
-    {
-      n = 1;
-      cp = c;
-      min = 0;
-    }
-  else if (c >= 0xc2 && c <= 0xdf)
-    {
-      n = 2;
-      cp = c & 0x1f;
-      min = 0x80;
-    }
-  else if (c >= 0xe0 && c <= 0xef)
-    {
-      n = 3;
-      cp = c & 0x0f;
-      min = 0x800;
-    }
-  else if (c >= 0xf0 && c <= 0xf4)
-    {
-      n = 4;
-      cp = c & 0x07;
-      min = 0x10000;
-    }
-  else
-    return sb_json_parser_fail (p, error, "invalid UTF-8 lead byte 0x%02x", c);
-
-  if (avail < n)
-    return sb_json_parser_fail (p, error, "truncated UTF-8 sequence");
-  for (gsize i = 1; i < n; i++)
-    {
-      if ((s[i] & 0xc0) != 0x80)
-        return sb_json_parser_fail (p, error, "invalid UTF-8 continuation byte");
-      cp = (cp << 6) | (s[i] & 0x3f);
-    }
-  if (cp < min)
-    return sb_json_parser_fail (p, error, "overlong UTF-8 sequence");
-  if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-    return sb_json_parser_fail (p, error, "UTF-8 encodes U+%04X, which is not a scalar value", cp);
-  g_string_append_len (out, (const char *) s, (gssize) n);
-  p->pos += n;
-  return TRUE;
-}
-
-static gboolean
-take_hex4 (SbJsonParser *p, gunichar *out, GError **error)
-{
-  gunichar v = 0;
-
-  if (p->len - p->pos < 4)
-    return sb_json_parser_fail (p, error, "truncated \\u escape");
-  for (int i = 0; i < 4; i++)
-    {
-      int d = g_ascii_xdigit_value ((char) p->data[p->pos + i]);
-      if (d < 0)
-        return sb_json_parser_fail (p, error, "invalid hex digit in \\u escape");
-      v = (v << 4) | (gunichar) d;
-    }
-  p->pos += 4;
-  *out = v;
-  return TRUE;
-}
-
-/* Parses the \uXXXX escape whose 'u' was just consumed, pairing surrogates. */
-static gboolean
-take_unicode_escape (SbJsonParser *p, GString *out, GError **error)
-{
-  gunichar cp;
-
-  if (!take_hex4 (p, &cp, error))
-    return FALSE;
-  if (cp == 0)
-    /* A NUL would truncate the string in every C consumer while other parsers keep it. */
-    return sb_json_parser_fail (p, error, "\\u0000 is not allowed in strings");
-  if (cp >= 0xdc00 && cp <= 0xdfff)
-    return sb_json_parser_fail (p, error, "unpaired low surrogate \\u%04X", cp);
-  if (cp >= 0xd800 && cp <= 0xdbff)
-    {
-      gunichar lo;
-      if (p->len - p->pos < 2 || p->data[p->pos] != '\\' || p->data[p->pos + 1] != 'u')
-        return sb_json_parser_fail (p, error, "unpaired high surrogate \\u%04X", cp);
-      p->pos += 2;
-      if (!take_hex4 (p, &lo, error))
-        return FALSE;
-      if (lo < 0xdc00 || lo > 0xdfff)
-        return sb_json_parser_fail (p, error, "high surrogate \\u%04X not followed by a low one", cp);
-      cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-    }
-  g_string_append_unichar (out, cp);
-  return TRUE;
-}
-
-/* Parses a string starting at the opening quote and appends its decoded text to @out, which is
- * then valid UTF-8 without NUL. */
-gboolean
-sb_json_parse_string_into (SbJsonParser *p, GString *out, GError **error)
-{
-  p->pos++; /* '"' */
-  for (;;)
-    {
-      if (p->pos >= p->len)
-        return sb_json_parser_fail (p, error, "unterminated string");
-      guint8 c = p->data[p->pos];
-      if (c == '"')
-        {
-          p->pos++;
-          return TRUE;
-        }
-      if (c < 0x20)
-        return sb_json_parser_fail (p, error, "unescaped control character 0x%02x in string", c);
-      if (c != '\\' && c >= 0x80)
-        {
-          if (!take_utf8 (p, out, error))
-            return FALSE;
-          continue;
-        }
-      if (c != '\\')
-        {
-          /* A run of plain ASCII (most of any metadata) is copied in one go. */
-          gsize end = p->pos + 1;
-          while (end < p->len && p->data[end] >= 0x20 && p->data[end] < 0x80
-                 && p->data[end] != '"' && p->data[end] != '\\')
-            end++;
-          g_string_append_len (out, (const char *) p->data + p->pos, (gssize) (end - p->pos));
-          p->pos = end;
-          continue;
-        }
-      p->pos++;
-      if (p->pos >= p->len)
-        return sb_json_parser_fail (p, error, "unterminated escape");
-      c = p->data[p->pos++];
-      switch (c)
-        {
-        case '"':
-        case '\\':
-        case '/':
-          g_string_append_c (out, (char) c);
-          break;
-        case 'b':
-          g_string_append_c (out, '\b');
-          break;
-        case 'f':
-          g_string_append_c (out, '\f');
-          break;
-        case 'n':
-          g_string_append_c (out, '\n');
-          break;
-        case 'r':
-          g_string_append_c (out, '\r');
-          break;
-        case 't':
-          g_string_append_c (out, '\t');
-          break;
-        case 'u':
-          if (!take_unicode_escape (p, out, error))
-            return FALSE;
-          break;
-        default:
-          p->pos--;
-          return sb_json_parser_fail (p, error, "invalid escape \\%c", g_ascii_isprint (c) ? c : '?');
-        }
-    }
-}
-
-/* Parses a string starting at the opening quote. */
-char *
-sb_json_parse_string (SbJsonParser *p, GError **error)
-{
-  g_autoptr (GString) out = g_string_new (NULL);
-  if (!sb_json_parse_string_into (p, out, error))
-    return NULL;
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-static gsize
-skip_digits (SbJsonParser *p)
-{
-  gsize start = p->pos;
-  while (p->pos < p->len && g_ascii_isdigit (p->data[p->pos]))
-    p->pos++;
-  return p->pos - start;
-}
-
-/* RFC 8259 §6 number grammar. Integers must fit int64 exactly: a rounded value would make this
- * client and the signer disagree about a version or a length. Sets *out_is_int and either
- * *out_int or *out_double. */
-gboolean
-sb_json_scan_number (SbJsonParser *p, gboolean *out_is_int, gint64 *out_int, double *out_double,
-             GError **error)
-{
-  gsize start = p->pos;
-  gboolean negative = FALSE, is_int = TRUE;
-
-  if (SB_JSON_PEEK (p) == '-')
-    {
-      negative = TRUE;
-      p->pos++;
-    }
-  if (SB_JSON_PEEK (p) == '0')
-    {
-      p->pos++;
-      if (g_ascii_isdigit (SB_JSON_PEEK (p)))
-        return sb_json_parser_fail (p, error, "leading zero in number");
-    }
-  else if (skip_digits (p) == 0)
-    return sb_json_parser_fail (p, error, "invalid number");
-  gsize int_end = p->pos;
-  if (SB_JSON_PEEK (p) == '.')
-    {
-      is_int = FALSE;
-      p->pos++;
-      if (skip_digits (p) == 0)
-        return sb_json_parser_fail (p, error, "no digits after decimal point");
-    }
-  if (SB_JSON_PEEK (p) == 'e' || SB_JSON_PEEK (p) == 'E')
-    {
-      is_int = FALSE;
-      p->pos++;
-      if (SB_JSON_PEEK (p) == '+' || SB_JSON_PEEK (p) == '-')
-        p->pos++;
-      if (skip_digits (p) == 0)
-        return sb_json_parser_fail (p, error, "no digits in exponent");
-    }
-
-  if (is_int)
-    {
-      /* Accumulate as a negative number so that INT64_MIN is representable. */
-      gint64 v = 0;
-      for (gsize i = start + (negative ? 1 : 0); i < int_end; i++)
-        {
-          int d = p->data[i] - '0';
-          if (v < (G_MININT64 + d) / 10 || (!negative && v * 10 - d == G_MININT64))
-            {
-              p->pos = start;
-              return sb_json_parser_fail (p, error, "integer does not fit in 64 bits");
-            }
-          v = v * 10 - d;
-        }
-      *out_is_int = TRUE;
-      *out_int = negative ? v : -v;
-      return TRUE;
-    }
-
-  g_autofree char *text = g_strndup ((const char *) p->data + start, p->pos - start);
-  double d = g_ascii_strtod (text, NULL);
-  if (isinf (d) || isnan (d))
-    {
-      p->pos = start;
-      return sb_json_parser_fail (p, error, "number out of range");
-    }
-  *out_is_int = FALSE;
-  *out_double = d;
-  return TRUE;
-}
-
 static JsonNode *
 parse_number (SbJsonParser *p, GError **error)
 {
@@ -415,16 +127,6 @@ parse_array (SbJsonParser *p, guint depth, GError **error)
           return NULL;
         }
     }
-}
-
-gboolean
-sb_json_take_literal (SbJsonParser *p, const char *word)
-{
-  gsize n = strlen (word);
-  if (p->len - p->pos < n || memcmp (p->data + p->pos, word, n) != 0)
-    return FALSE;
-  p->pos += n;
-  return TRUE;
 }
 
 /* @depth counts the arrays and objects enclosing this value; the bound keeps the recursion (and
@@ -599,4 +301,193 @@ sb_json_node_is_int (JsonNode *node)
 {
   return node != NULL && JSON_NODE_HOLDS_VALUE (node)
          && json_node_get_value_type (node) == G_TYPE_INT64;
+}
+
+/* ---- the span map ---- */
+
+static int
+compare_span_members (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const char *keys = user_data;
+  /* Bytewise, as canonical JSON orders keys (UTF-8 byte order is code point order). */
+  return strcmp (keys + ((const SpanMember *) a)->key_off,
+                 keys + ((const SpanMember *) b)->key_off);
+}
+
+/* The object at the span path: each member is parsed with full strictness and handed to the
+ * caller's check, then dropped; only its key and the span of its value are kept. */
+JsonNode *
+sb_json_parse_span_object (SbJsonParser *p, guint depth, GError **error)
+{
+  g_autoptr (SbJsonSpanMap) map = g_new0 (SbJsonSpanMap, 1);
+  map->ref_count = 1;
+  map->bytes = g_bytes_ref (p->bytes);
+  map->keys = g_string_new (NULL);
+  map->members = g_array_new (FALSE, FALSE, sizeof (SpanMember));
+  g_autoptr (GString) scratch = g_string_new (NULL);
+
+  p->pos++; /* '{' */
+  sb_json_skip_ws (p);
+  if (SB_JSON_PEEK (p) == '}')
+    p->pos++;
+  else
+    for (;;)
+      {
+        sb_json_skip_ws (p);
+        if (SB_JSON_PEEK (p) != '"')
+          {
+            sb_json_parser_fail (p, error, "expected a string key");
+            return NULL;
+          }
+        g_autofree char *key = sb_json_parse_string (p, error);
+        if (key == NULL)
+          return NULL;
+        sb_json_skip_ws (p);
+        if (SB_JSON_PEEK (p) != ':')
+          {
+            sb_json_parser_fail (p, error, "expected ':' after key");
+            return NULL;
+          }
+        p->pos++;
+        sb_json_skip_ws (p);
+        gsize start = p->pos;
+        if (!sb_json_validate_value (p, depth, scratch, error))
+          return NULL;
+        SbJsonSlice value = { p->data + start, p->pos - start };
+        if (p->check != NULL && !p->check (key, &value, p->check_data, error))
+          return NULL;
+        if (map->keys->len > G_MAXUINT32 - strlen (key) - 1 || p->pos - start > G_MAXUINT32)
+          {
+            sb_json_parser_fail (p, error, "object too large");
+            return NULL;
+          }
+        SpanMember m = { (guint32) map->keys->len, (guint32) (p->pos - start), start };
+        g_string_append_len (map->keys, key, (gssize) strlen (key) + 1);
+        g_array_append_val (map->members, m);
+        sb_json_skip_ws (p);
+        int c = SB_JSON_PEEK (p);
+        p->pos++;
+        if (c == '}')
+          break;
+        if (c != ',')
+          {
+            p->pos--;
+            sb_json_parser_fail (p, error, "expected ',' or '}' in object");
+            return NULL;
+          }
+      }
+
+  g_array_sort_with_data (map->members, compare_span_members, map->keys->str);
+  for (guint i = 1; i < map->members->len; i++)
+    {
+      const SpanMember *a = &g_array_index (map->members, SpanMember, i - 1);
+      const SpanMember *b = &g_array_index (map->members, SpanMember, i);
+      if (strcmp (map->keys->str + a->key_off, map->keys->str + b->key_off) == 0)
+        {
+          /* Parsers differ on which duplicate wins; refusing leaves nothing to disagree on. */
+          glong shown = MIN (g_utf8_strlen (map->keys->str + b->key_off, -1), 64);
+          g_autofree char *short_key = g_utf8_substring (map->keys->str + b->key_off, 0, shown);
+          p->pos = b->value_off;
+          sb_json_parser_fail (p, error, "duplicate key \"%s\"", short_key);
+          return NULL;
+        }
+    }
+
+  JsonObject *placeholder = json_object_new ();
+  map->placeholder = placeholder;
+  p->map = g_steal_pointer (&map);
+  return json_node_init_object (json_node_alloc (), placeholder);
+}
+
+JsonNode *
+sb_json_parse_with_span_map (GBytes *bytes, const char *const *span_path, SbJsonMemberCheck check,
+                             gpointer user_data, SbJsonSpanMap **out_map, GError **error)
+{
+  g_return_val_if_fail (bytes != NULL && span_path != NULL && span_path[0] != NULL, NULL);
+  g_return_val_if_fail (out_map != NULL, NULL);
+
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  SbJsonParser p = { data != NULL ? data : (const guint8 *) "", len, 0, span_path, check,
+                     user_data, bytes, NULL };
+  g_autoptr (JsonNode) root = sb_json_parse_value (&p, 0, 0, error);
+  g_autoptr (SbJsonSpanMap) map = g_steal_pointer (&p.map);
+  if (root == NULL)
+    return NULL;
+  sb_json_skip_ws (&p);
+  if (p.pos != p.len)
+    {
+      sb_json_parser_fail (&p, error, "trailing data after the JSON value");
+      return NULL;
+    }
+  *out_map = g_steal_pointer (&map);
+  return g_steal_pointer (&root);
+}
+
+SbJsonSpanMap *
+sb_json_span_map_ref (SbJsonSpanMap *map)
+{
+  g_atomic_int_inc (&map->ref_count);
+  return map;
+}
+
+void
+sb_json_span_map_unref (SbJsonSpanMap *map)
+{
+  if (map == NULL || !g_atomic_int_dec_and_test (&map->ref_count))
+    return;
+  g_bytes_unref (map->bytes);
+  g_string_free (map->keys, TRUE);
+  g_array_unref (map->members);
+  g_free (map);
+}
+
+guint
+sb_json_span_map_get_size (SbJsonSpanMap *map)
+{
+  return map->members->len;
+}
+
+const char *
+sb_json_span_map_get_key (SbJsonSpanMap *map, guint index)
+{
+  g_return_val_if_fail (index < map->members->len, NULL);
+  return map->keys->str + g_array_index (map->members, SpanMember, index).key_off;
+}
+
+JsonNode *
+sb_json_span_map_get_value (SbJsonSpanMap *map, guint index, GError **error)
+{
+  g_return_val_if_fail (index < map->members->len, NULL);
+  const SpanMember *m = &g_array_index (map->members, SpanMember, index);
+  const guint8 *data = g_bytes_get_data (map->bytes, NULL);
+  /* The span was checked when the map was made; parsing it again yields the same value. */
+  return sb_json_parse (data + m->value_off, m->value_len, error);
+}
+
+gboolean
+sb_json_span_map_find (SbJsonSpanMap *map, const char *key, guint *out_index)
+{
+  guint lo = 0, hi = map->members->len;
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      int c = strcmp (key, sb_json_span_map_get_key (map, mid));
+      if (c == 0)
+        {
+          *out_index = mid;
+          return TRUE;
+        }
+      if (c < 0)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+  return FALSE;
+}
+
+JsonObject *
+sb_json_span_map_get_placeholder (SbJsonSpanMap *map)
+{
+  return map->placeholder;
 }

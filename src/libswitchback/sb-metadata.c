@@ -7,7 +7,7 @@
 #include "config.h"
 
 #include "sb-metadata.h"
-#include "sb-delegation.h"
+#include "sb-role.h"
 #include "sb-error.h"
 #include "sb-json.h"
 
@@ -68,14 +68,6 @@ sb_metadata_type_name (SbMetadataType type)
       return SB_ROLE_TARGETS;
     }
   g_return_val_if_reached ("unknown");
-}
-
-gboolean
-sb_role_is_top_level (const char *role_name)
-{
-  return g_strcmp0 (role_name, SB_ROLE_ROOT) == 0 || g_strcmp0 (role_name, SB_ROLE_TIMESTAMP) == 0
-         || g_strcmp0 (role_name, SB_ROLE_SNAPSHOT) == 0
-         || g_strcmp0 (role_name, SB_ROLE_TARGETS) == 0;
 }
 
 static gboolean

@@ -13,14 +13,9 @@
 #include <json-glib/json-glib.h>
 
 #include "sb-crypto.h"
+#include "sb-role.h"
 
 G_BEGIN_DECLS
-
-/* Names of the top-level roles, as they appear in root's "roles" and in file names. */
-#define SB_ROLE_ROOT "root"
-#define SB_ROLE_TIMESTAMP "timestamp"
-#define SB_ROLE_SNAPSHOT "snapshot"
-#define SB_ROLE_TARGETS "targets"
 
 /* The only major version of the TUF specification this client implements. */
 #define SB_TUF_SPEC_MAJOR 1
@@ -35,30 +30,12 @@ typedef enum {
 /* "root", "timestamp", "snapshot" or "targets": the _type value of @type. */
 const char *sb_metadata_type_name (SbMetadataType type);
 
-/* TRUE for "root", "timestamp", "snapshot" and "targets". */
-gboolean sb_role_is_top_level (const char *role_name);
-
 /* Parses an RFC 3339 time in the only form TUF uses, "YYYY-MM-DDTHH:MM:SSZ" (UTC, no
  * fraction), into Unix seconds. Anything else, including impossible dates, is SB_ERROR_PARSE. */
 gboolean sb_metadata_parse_time (const char *text, gint64 *out_unix, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 /* The inverse: "YYYY-MM-DDTHH:MM:SSZ" for @unix (years 0..9999). */
 char *sb_metadata_format_time (gint64 unix_seconds);
-
-/* A role as its delegator describes it: the keys that may sign it and how many must.
- * Root describes the top-level roles (only name, keyids and threshold are meaningful);
- * targets metadata describes delegated roles, or one SbRole for all bins of a succinct hash
- * delegation (TAP 15), whose name is the name_prefix and whose bit_length is set. */
-typedef struct {
-  char *name;
-  char **keyids;             /* NULL-terminated, distinct */
-  guint n_keyids;
-  gint64 threshold;          /* >= 1 */
-  gboolean terminating;      /* delegated roles; TRUE for succinct bins (TAP 15) */
-  char **paths;              /* path patterns, or NULL */
-  char **path_hash_prefixes; /* hex prefixes of sha256(target path), or NULL */
-  guint bit_length;          /* succinct_roles: 1..32; otherwise 0 */
-} SbRole;
 
 /* What a timestamp or snapshot says about one metadata file (TUF §4.4 METAFILES). */
 typedef struct {
