@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include "sb-crypto.h"
+#include "sb-key-file.h"
+#include "sb-file-hash.h"
 #include "sb-error.h"
 #include "sb-json.h"
 #include "sb-test-util.h"

@@ -3,6 +3,7 @@
 
 #include "sb-config.h"
 #include "sb-crypto.h"
+#include "sb-key-file.h"
 #include "sb-error.h"
 #include "sb-identity.h"
 #include "sb-json.h"

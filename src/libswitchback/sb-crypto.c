@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include "sb-crypto.h"
-#include "sb-durable.h"
 #include "sb-error.h"
 #include "sb-json.h"
 
@@ -24,7 +23,7 @@
  * and its signature 512 bytes, so anything far larger is refused before OpenSSL sees it. */
 #define SB_KEY_MAX_PEM 16384
 #define SB_SIG_MAX_BYTES 1024
-#define SB_PRIVATE_KEY_MAX_FILE 65536
+#define SB_PRIVATE_KEY_MAX_FILE SB_PRIVATE_KEY_MAX
 #define SB_RSA_MIN_BITS 2048
 #define SB_RSA_MAX_BITS 4096
 #define SB_RSA_GENERATE_BITS 3072
@@ -602,26 +601,10 @@ sb_signer_new_from_pem (const char *pem, gsize len, GError **error)
   return signer_new (pkey, error);
 }
 
-SbSigner *
-sb_signer_load (const char *path, GError **error)
-{
-  g_return_val_if_fail (path != NULL, NULL);
-
-  g_autoptr (GBytes) bytes = sb_read_file (path, SB_PRIVATE_KEY_MAX_FILE, error);
-  if (bytes == NULL)
-    return NULL;
-  gsize len = 0;
-  const char *data = g_bytes_get_data (bytes, &len);
-  SbSigner *signer = sb_signer_new_from_pem (data, len, error);
-  if (signer == NULL)
-    g_prefix_error (error, "%s: ", path);
-  return signer;
-}
-
 gboolean
-sb_signer_save (SbSigner *signer, const char *path, GError **error)
+sb_signer_with_pem (SbSigner *signer, SbPemUseFunc use, gpointer user_data, GError **error)
 {
-  g_return_val_if_fail (signer != NULL && path != NULL, FALSE);
+  g_return_val_if_fail (signer != NULL && use != NULL, FALSE);
 
   /* A secure-heap BIO wipes the key's PEM when it is freed. */
   g_autoptr (BIO) bio = BIO_new (BIO_s_secmem ());
@@ -630,9 +613,9 @@ sb_signer_save (SbSigner *signer, const char *path, GError **error)
   if (bio == NULL
       || PEM_write_bio_PKCS8PrivateKey (bio, signer->pkey, NULL, NULL, 0, NULL, NULL) != 1
       || (pem_len = BIO_get_mem_data (bio, &pem)) <= 0)
-    return sb_throw (error, SB_ERROR_FAILED, "encoding the private key for %s: %s", path,
+    return sb_throw (error, SB_ERROR_FAILED, "encoding the private key: %s",
                      sb_openssl_reason ());
-  return sb_durable_write (path, pem, (gsize) pem_len, 0600, error);
+  return use (pem, (gsize) pem_len, user_data, error);
 }
 
 SbKey *

@@ -61,16 +61,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbSigner, sb_signer_unref)
 
 /* Generates a new key (rsa: 3072 bits). */
 SbSigner *sb_signer_generate (SbKeyType type, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* Loads an unencrypted PKCS#8 PEM private key (as sb_signer_save writes). A malformed or
+/* The longest PEM private key accepted, in bytes. */
+#define SB_PRIVATE_KEY_MAX 65536
+
+/* Parses an unencrypted PKCS#8 PEM private key (as sb_signer_with_pem gives it). A malformed or
  * encrypted key is SB_ERROR_PARSE (never a passphrase prompt); a key of another type or size is
- * SB_ERROR_UNSUPPORTED. sb_signer_load adds the file name; a missing file is
- * SB_ERROR_NOT_FOUND. */
+ * SB_ERROR_UNSUPPORTED. Files: sb-key-file.h. */
 SbSigner *sb_signer_new_from_pem (const char *pem, gsize len, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
-SbSigner *sb_signer_load (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-/* Writes the PKCS#8 PEM private key to @path with mode 0600 through sb_durable_write. */
-gboolean sb_signer_save (SbSigner *signer, const char *path, GError **error)
-    G_GNUC_WARN_UNUSED_RESULT;
+/* Called with the PKCS#8 PEM form of a private key, which is wiped when the call returns. */
+typedef gboolean (*SbPemUseFunc) (const char *pem, gsize len, gpointer user_data, GError **error);
+/* Encodes the private key as PKCS#8 PEM in memory that is wiped afterwards and hands it to
+ * @use; returns what @use returns. */
+gboolean sb_signer_with_pem (SbSigner *signer, SbPemUseFunc use, gpointer user_data,
+                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* The public half as an SbKey (borrowed; lives as long as @signer). */
 SbKey *sb_signer_get_public (SbSigner *signer);
 /* Signs @data; returns the signature in lowercase hex. */

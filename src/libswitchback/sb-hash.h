@@ -26,11 +26,6 @@ void sb_hasher_update (SbHasher *hasher, const void *data, gsize len);
 const char *sb_hasher_get_hex (SbHasher *hasher, SbHashAlgo algo);
 /* A copy of the running state (to checkpoint a resumable download). */
 SbHasher *sb_hasher_copy (SbHasher *hasher);
-/* Feeds the whole file @path through @hasher with a bounded buffer. Reading more than
- * @max_len bytes stops with SB_ERROR_LENGTH_MISMATCH (a file longer than expected cannot match);
- * a missing file is SB_ERROR_NOT_FOUND. *out_len gets the bytes read. */
-gboolean sb_hasher_update_file (SbHasher *hasher, const char *path, guint64 max_len,
-                                guint64 *out_len, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void sb_hasher_free (SbHasher *hasher);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbHasher, sb_hasher_free)
 

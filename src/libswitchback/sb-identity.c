@@ -4,6 +4,7 @@
 #include "sb-identity.h"
 #include "sb-durable.h"
 #include "sb-error.h"
+#include "sb-key-file.h"
 #include "sb-json.h"
 
 #include <errno.h>

@@ -6,7 +6,6 @@
 #include "sb-durable.h"
 #include "sb-error.h"
 #include "sb-json.h"
-#include "sb-update-cycle.h"
 
 #include <string.h>
 
@@ -260,6 +259,16 @@ sb_images_save (SbImages *im, const char *state_dir, GError **error)
   g_autofree char *text = sb_json_pretty (root);
   g_autofree char *path = g_build_filename (state_dir, SB_UPDATE_IMAGES_FILE, NULL);
   return sb_durable_write (path, text, strlen (text), 0644, error);
+}
+
+void
+sb_slot_image_free (SbSlotImage *image)
+{
+  if (image == NULL)
+    return;
+  g_free (image->target);
+  g_free (image->sha256);
+  g_free (image);
 }
 
 SbSlotImage *

@@ -10,6 +10,10 @@
 
 G_BEGIN_DECLS
 
+/* <state-dir>/images.json (its format: sb-update-cycle.h), and how many failed installs it keeps. */
+#define SB_UPDATE_IMAGES_FILE "images.json"
+#define SB_UPDATE_MAX_FAILED 32
+
 /* One image: in "slots", "trial" (with @slot) or "failed" (with @time). */
 typedef struct
 {
@@ -53,5 +57,22 @@ gboolean sb_images_save (SbImages *im, const char *state_dir,
 char *sb_images_resolve_trial (SbImages *im, const SbInstallState *st);
 /* TRUE when @target, under the same correlation id, already failed its trial boot. */
 gboolean sb_images_failed_before (SbImages *im, const SbInstallTarget *target);
+
+/* The image switchback wrote into a slot, as images.json records it. */
+typedef struct
+{
+  char *target;
+  char *sha256; /* or NULL when the target listed none */
+  guint64 length;
+} SbSlotImage;
+
+void sb_slot_image_free (SbSlotImage *image);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbSlotImage, sb_slot_image_free)
+
+/* The image in @slot according to <state_dir>/images.json, or NULL (without error) when none is
+ * recorded: for the installed image of the manifest and `switchback status`. A damaged file is
+ * SB_ERROR_STATE. */
+SbSlotImage *sb_update_get_slot_image (const char *state_dir, SbSlotId slot,
+                                       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -23,30 +23,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbFdiskTable, fdisk_unref_table)
 #define CMDLINE_MAX (64 * 1024)
 #define MOUNTINFO_MAX (4 * 1024 * 1024)
 
-const char *
-sb_slot_id_name (SbSlotId id)
-{
-  return id == SB_SLOT_A ? "A" : "B";
-}
-
-gboolean
-sb_slot_id_from_name (const char *name, SbSlotId *out_id)
-{
-  if (g_strcmp0 (name, "A") == 0)
-    *out_id = SB_SLOT_A;
-  else if (g_strcmp0 (name, "B") == 0)
-    *out_id = SB_SLOT_B;
-  else
-    return FALSE;
-  return TRUE;
-}
-
-SbSlotId
-sb_slot_id_other (SbSlotId id)
-{
-  return id == SB_SLOT_A ? SB_SLOT_B : SB_SLOT_A;
-}
-
 gboolean
 sb_slots_read_cmdline (const char *cmdline_file, SbSlotId *out_booted, gboolean *out_emergency,
                        GError **error)

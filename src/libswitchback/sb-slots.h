@@ -14,19 +14,9 @@
 #include <glib.h>
 
 #include "sb-config.h"
+#include "sb-slot-id.h"
 
 G_BEGIN_DECLS
-
-typedef enum {
-  SB_SLOT_A = 0,
-  SB_SLOT_B = 1,
-} SbSlotId;
-
-/* "A" or "B": the slot names of SB_ORDER and of switchback.slot=. */
-const char *sb_slot_id_name (SbSlotId id);
-/* Parses "A" or "B" (exactly). FALSE for anything else. */
-gboolean sb_slot_id_from_name (const char *name, SbSlotId *out_id);
-SbSlotId sb_slot_id_other (SbSlotId id);
 
 /* What GRUB told the kernel: reads @cmdline_file (normally /proc/cmdline) and returns the slot
  * named by `switchback.slot=` (the last one wins, as for any kernel parameter) and whether

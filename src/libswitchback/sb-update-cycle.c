@@ -58,16 +58,6 @@ sb_update_result_clear (SbUpdateResult *result)
   *result = (SbUpdateResult){ 0 };
 }
 
-void
-sb_slot_image_free (SbSlotImage *image)
-{
-  if (image == NULL)
-    return;
-  g_free (image->target);
-  g_free (image->sha256);
-  g_free (image);
-}
-
 /* ---- the cycle ---- */
 
 static int

@@ -51,13 +51,12 @@
 #include "sb-config.h"
 #include "sb-fetcher.h"
 #include "sb-identity.h"
+#include "sb-images.h"
 #include "sb-install.h"
 
 G_BEGIN_DECLS
 
-#define SB_UPDATE_IMAGES_FILE "images.json"
 #define SB_UPDATE_LOCK_FILE "update.lock"
-#define SB_UPDATE_MAX_FAILED 32
 
 typedef struct
 {
@@ -116,22 +115,5 @@ gboolean sb_update_install_target (SbConfig *config, SbFetcher *fetcher,
  * to send is a warning in @result). */
 gboolean sb_update_cycle_run (SbConfig *config, SbIdentity *identity, const SbUpdateOptions *opts,
                               SbUpdateResult *result, GError **error) G_GNUC_WARN_UNUSED_RESULT;
-
-/* The image switchback wrote into a slot, as images.json records it. */
-typedef struct
-{
-  char *target;
-  char *sha256; /* or NULL when the target listed none */
-  guint64 length;
-} SbSlotImage;
-
-void sb_slot_image_free (SbSlotImage *image);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbSlotImage, sb_slot_image_free)
-
-/* The image in @slot according to <state_dir>/images.json, or NULL (without error) when none is
- * recorded: for the installed image of the manifest and `switchback status`. A damaged file is
- * SB_ERROR_STATE. */
-SbSlotImage *sb_update_get_slot_image (const char *state_dir, SbSlotId slot,
-                                       GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

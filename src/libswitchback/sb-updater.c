@@ -7,6 +7,7 @@
 #include "sb-delegation.h"
 #include "sb-durable.h"
 #include "sb-error.h"
+#include "sb-file-hash.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,6 +5,7 @@
 
 #include "sb-durable.h"
 #include "sb-error.h"
+#include "sb-file-hash.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,6 +5,7 @@
 #include "repo-cli.h"
 #include "sb-durable.h"
 #include "sb-error.h"
+#include "sb-key-file.h"
 #include "sb-json.h"
 
 #include <stdio.h>

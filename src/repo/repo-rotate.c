@@ -5,6 +5,7 @@
 #include "repo-roles.h"
 #include "sb-delegation.h"
 #include "sb-error.h"
+#include "sb-key-file.h"
 
 #include <stdio.h>
 #include <string.h>

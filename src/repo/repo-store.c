@@ -6,6 +6,7 @@
 
 #include "sb-durable.h"
 #include "sb-error.h"
+#include "sb-key-file.h"
 #include "sb-json.h"
 
 #include <errno.h>

@@ -9,6 +9,7 @@
 #include "repo-files.h"
 #include "sb-durable.h"
 #include "sb-error.h"
+#include "sb-key-file.h"
 #include "sb-json.h"
 
 #include <stdio.h>

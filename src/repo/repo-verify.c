@@ -16,6 +16,7 @@
 #include "sb-delegation.h"
 #include "sb-durable.h"
 #include "sb-error.h"
+#include "sb-file-hash.h"
 #include "sb-json.h"
 #include "sb-trusted-set.h"
 
