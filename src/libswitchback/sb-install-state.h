@@ -43,7 +43,7 @@
 
 #include <glib.h>
 
-#include "sb-slots.h"
+#include "sb-slot-id.h"
 
 G_BEGIN_DECLS
 
