@@ -123,7 +123,7 @@ gboolean sb_install_state_matches (const SbInstallState *state, const SbInstallT
  * Errors: SB_ERROR_UNSUPPORTED (not a raw image, or a hash this client cannot compute),
  * SB_ERROR_SLOT_BUSY (also while the booted slot awaits confirmation, since the slot to write
  * is then its fallback), SB_ERROR_NO_SPACE (larger than the slot) before
- * anything changed; the fetcher's errors (SB_ERROR_DOWNLOAD, SB_ERROR_NOT_FOUND,
+ * anything changed; the fetcher's errors (SB_ERROR_DOWNLOAD, SB_ERROR_NOT_ON_SERVER,
  * SB_ERROR_ENDLESS_DATA past the target length, SB_ERROR_SLOW_RETRIEVAL) with the install left
  * resumable; SB_ERROR_LENGTH_MISMATCH or SB_ERROR_HASH_MISMATCH when the image does not verify,
  * with the install ended; SB_ERROR_INSTALL or SB_ERROR_IO when the slot cannot be written or

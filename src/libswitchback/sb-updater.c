@@ -174,7 +174,7 @@ load_root (SbUpdater *u, GError **error)
       if (data == NULL)
         {
           /* A missing N+1.root.json means the current root is the newest (TUF §5.3.3). */
-          if (g_error_matches (local_error, SB_ERROR, SB_ERROR_NOT_FOUND))
+          if (g_error_matches (local_error, SB_ERROR, SB_ERROR_NOT_ON_SERVER))
             return TRUE;
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                       "Fetching root version %" G_GINT64_FORMAT ": ", next);

@@ -8,6 +8,7 @@
 #include "sb-install-state.h"
 #include "sb-metadata-stage.h"
 #include "sb-uptane-freshness.h"
+#include "sb-url-policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -368,6 +369,20 @@ match_with_image (SbUptane *u, SbUptaneTarget *target, const SbUptanePrimary *pr
   return sb_uptane_match_image_target (target, info, primary, error);
 }
 
+/* A custom.uri is chosen by metadata, signed with the Director's online keys: it must be http(s)
+ * under the same plain-http rule as the configured bases, and never a local file or device
+ * (sb-url-policy.h). Refused here, the whole update is refused before anything is fetched. */
+static gboolean
+check_target_uri (SbUptane *u, const SbUptaneTarget *target, GError **error)
+{
+  if (target->uri == NULL
+      || sb_url_policy_check (target->uri, SB_URL_FROM_METADATA, u->config->allow_http, NULL,
+                              NULL, error))
+    return TRUE;
+  g_prefix_error (error, "target %s: custom.uri: ", target->name);
+  return FALSE;
+}
+
 static SbUptaneUpdate *
 verify (SbUptane *u, gint64 reference_time, GError **error)
 {
@@ -421,7 +436,8 @@ verify (SbUptane *u, gint64 reference_time, GError **error)
           return NULL;
         }
       for (guint i = 0; i < update->targets->len; i++)
-        if (!match_with_image (u, update->targets->pdata[i], &primary, error))
+        if (!match_with_image (u, update->targets->pdata[i], &primary, error)
+            || !check_target_uri (u, update->targets->pdata[i], error))
           return NULL;
     }
 
