@@ -177,6 +177,22 @@ test_retry_then_ok (Fixture *f, gconstpointer status)
   g_assert_cmpuint (sb_test_httpd_get_hits (f->httpd, "/small"), ==, 3);
 }
 
+/* A wait on a failing server is announced on stderr, one line per retry (issue: silent waits). */
+static void
+test_retry_announced (Fixture *f, gconstpointer data)
+{
+  if (g_test_subprocess ())
+    {
+      test_retry_then_ok (f, GUINT_TO_POINTER (503));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*/small: HTTP 503 *; attempt 1 of 3 failed, next in *s\n"
+                             "*attempt 2 of 3 failed, next in *s\n");
+  g_test_trap_assert_stderr_unmatched ("*attempt 3 of 3*");
+}
+
 static void
 test_retry_gives_up (Fixture *f, gconstpointer data)
 {
@@ -846,6 +862,7 @@ main (int argc, char **argv)
   ADD ("/fetcher/get/404-not-found-not-retried", test_get_not_found, NULL);
   ADD ("/fetcher/get/403-not-retried", test_client_error_not_retried, NULL);
   ADD ("/fetcher/retry/500-then-ok", test_retry_then_ok, GUINT_TO_POINTER (500));
+  ADD ("/fetcher/retry/each-retry-announced", test_retry_announced, NULL);
   ADD ("/fetcher/retry/429-then-ok", test_retry_then_ok, GUINT_TO_POINTER (429));
   ADD ("/fetcher/retry/500-forever-gives-up", test_retry_gives_up, NULL);
   ADD ("/fetcher/retry/connection-refused-gives-up", test_connection_refused_retried, NULL);

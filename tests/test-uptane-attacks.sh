@@ -166,7 +166,8 @@ ok "endless data: a validly signed timestamp larger than the cap (by hand)"
 
 # ---- slow retrieval ----
 
-export SWITCHBACK_LOW_SPEED_LIMIT=1000 SWITCHBACK_LOW_SPEED_TIME=2
+mkdir -p "$SB_TMP/conf.d"
+printf '[network]\nlow-speed-limit=1000\nlow-speed-time=2\n' >"$SB_TMP/conf.d/50-slow-link.conf"
 fault /director/timestamp.json throttle=20
 refused 4 slow-retrieval
 clear_faults
@@ -174,7 +175,7 @@ fault /repo/snapshot.json throttle=20
 R sign "$UP/image" snapshot > /dev/null
 refused 4 slow-retrieval
 clear_faults
-unset SWITCHBACK_LOW_SPEED_LIMIT SWITCHBACK_LOW_SPEED_TIME
+rm "$SB_TMP/conf.d/50-slow-link.conf"
 recovered "target  *fw-1.bin"
 ok "slow retrieval: metadata trickling below the minimum speed is cut off"
 

@@ -591,10 +591,14 @@ sb_fetcher_transfer_run (Transfer *t, const char *url, GError **error)
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      guint64 delay_ms = (guint64) f->opts.retry_base_ms << MIN (attempt, 16);
-      g_debug ("%s; retrying in %" G_GUINT64_FORMAT " ms", local_error->message,
-               MIN (delay_ms, RETRY_DELAY_MAX_MS));
-      g_usleep (MIN (delay_ms, RETRY_DELAY_MAX_MS) * 1000);
+      guint64 delay_ms = MIN ((guint64) f->opts.retry_base_ms << MIN (attempt, 16),
+                              RETRY_DELAY_MAX_MS);
+      /* A wait with the server down must not be silent: say what failed and when the next of
+       * the bounded attempts comes. */
+      g_printerr ("switchback: %s; attempt %u of %u failed, next in %.1f s\n",
+                  local_error->message, attempt + 1, f->opts.max_retries + 1,
+                  (double) delay_ms / 1000.0);
+      g_usleep (delay_ms * 1000);
       result->retries++;
     }
 }

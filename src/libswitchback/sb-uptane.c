@@ -48,21 +48,6 @@ sb_uptane_metadata_dir (const char *state_dir, const char *repo)
   return g_build_filename (state_dir, SB_UPTANE_METADATA_DIR_NAME, repo, NULL);
 }
 
-static guint
-env_positive (const char *name, guint fallback)
-{
-  const char *text = g_getenv (name);
-  if (text == NULL)
-    return fallback;
-  guint64 v = 0;
-  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT, &v, NULL))
-    {
-      g_warning ("Ignoring %s=%s: not a positive integer", name, text);
-      return fallback;
-    }
-  return (guint) v;
-}
-
 void
 sb_uptane_fetcher_options (SbConfig *config, SbFetcherOptions *opts)
 {
@@ -71,8 +56,11 @@ sb_uptane_fetcher_options (SbConfig *config, SbFetcherOptions *opts)
   opts->client_cert = config->tls_cert;
   opts->client_key = config->tls_key;
   opts->allow_http = config->allow_http;
-  opts->low_speed_limit = env_positive (SB_UPTANE_ENV_LOW_SPEED_LIMIT, opts->low_speed_limit);
-  opts->low_speed_time = env_positive (SB_UPTANE_ENV_LOW_SPEED_TIME, opts->low_speed_time);
+  opts->low_speed_limit = config->low_speed_limit;
+  opts->low_speed_time = config->low_speed_time;
+  opts->connect_timeout = config->connect_timeout;
+  opts->max_retries = config->retries;
+  opts->retry_base_ms = config->retry_delay_ms;
 }
 
 SbUptane *
