@@ -4,6 +4,7 @@
 # pointing at the slot being written, and the install completes once the server behaves.
 source "$top_srcdir/tests/libtest.sh"
 source "$top_srcdir/tests/test-update-lib.sh"
+require_test_hooks
 
 plan 6
 

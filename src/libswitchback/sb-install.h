@@ -132,11 +132,12 @@ gboolean sb_install_raw (SbBootContext *ctx, SbSlots *slots, SbFetcher *fetcher,
                          const SbInstallTarget *target, const SbInstallOptions *opts,
                          SbInstallStats *out_stats, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* TEST ONLY. Fault injection for the power-cut tests (tests/test-update-kill.sh): when the
+/* TEST ONLY. Fault injection for the power-cut tests (tests/test-update-kill.sh), honoured only
+ * in a build with --enable-test-hooks and never in secure mode (sb-test-hooks.h): when the
  * environment variable SWITCHBACK_TEST_KILL_AT is "POINT", the process kills itself with
  * SIGKILL at the named point, as a power cut or the OOM killer would stop it; when it is
  * "POINT:N", at the first call of POINT with @value >= N. Unset (always, outside tests), these
- * cost one cached getenv. The points:
+ * cost one cached lookup. The points:
  *   received:N    the download has handed bytes up to image offset N to the ring
  *   written:N     the slot holds the image up to offset N (not yet durable)
  *   checkpoint:N  the Nth checkpoint of this run is durable in install.json
