@@ -22,6 +22,12 @@ cd "$SB_TMP"
 
 plan () { echo "1..$1"; }
 skip_all () { echo "1..0 # SKIP $*"; exit 0; }
+# require_test_hooks: skips the whole test unless switchback was configured with
+# --enable-test-hooks (sb-test-hooks.h), which it needs to steer switchback.
+require_test_hooks () {
+  [ "${SB_TEST_HOOKS_ENABLED:-no}" = yes ] \
+    || skip_all "needs a build configured with --enable-test-hooks"
+}
 ok () { _sb_test_n=$((_sb_test_n + 1)); echo "ok $_sb_test_n - $*"; }
 
 fatal () { echo "Bail out! $*"; exit 1; }

@@ -77,7 +77,13 @@ static const char every_key[] = "[uptane]\n"
                                 "grubenv=/efi/grubenv\n"
                                 "max-tries=5\n"
                                 "confirm=userspace\n"
-                                "cmdline-file=/tmp/cmdline\n";
+                                "cmdline-file=/tmp/cmdline\n"
+                                "[network]\n"
+                                "low-speed-limit=64\n"
+                                "low-speed-time=120\n"
+                                "connect-timeout=5\n"
+                                "retries=0\n"
+                                "retry-delay-ms=250\n";
 
 static void
 assert_every_key (SbConfig *c)
@@ -106,6 +112,11 @@ assert_every_key (SbConfig *c)
   g_assert_cmpuint (c->max_tries, ==, 5);
   g_assert_cmpint (c->confirm, ==, SB_CONFIRM_USERSPACE);
   g_assert_cmpstr (c->cmdline_file, ==, "/tmp/cmdline");
+  g_assert_cmpuint (c->low_speed_limit, ==, 64);
+  g_assert_cmpuint (c->low_speed_time, ==, 120);
+  g_assert_cmpuint (c->connect_timeout, ==, 5);
+  g_assert_cmpuint (c->retries, ==, 0);
+  g_assert_cmpuint (c->retry_delay_ms, ==, 250);
 }
 
 static void
@@ -135,6 +146,11 @@ assert_defaults (SbConfig *c)
   g_assert_cmpuint (c->max_tries, ==, 3);
   g_assert_cmpint (c->confirm, ==, SB_CONFIRM_INITRAMFS);
   g_assert_cmpstr (c->cmdline_file, ==, "/proc/cmdline");
+  g_assert_cmpuint (c->low_speed_limit, ==, 1024);
+  g_assert_cmpuint (c->low_speed_time, ==, 30);
+  g_assert_cmpuint (c->connect_timeout, ==, 30);
+  g_assert_cmpuint (c->retries, ==, 3);
+  g_assert_cmpuint (c->retry_delay_ms, ==, 1000);
 }
 
 static void
@@ -227,6 +243,17 @@ static const BadCase bad_cases[] = {
   { "/config/bad-value/partition-name-too-long",
     "[slots]\nslot-a=abcdefghijklmnopqrstuvwxyz0123456789x\n", 2, "slots", "slot-a" },
   { "/config/bad-value/partition-name-empty", "[slots]\nslot-b=\n", 2, "slots", "slot-b" },
+  { "/config/bad-value/network-low-speed-limit-zero", "[network]\nlow-speed-limit=0\n", 2,
+    "network", "low-speed-limit" },
+  { "/config/bad-value/network-low-speed-time-high", "[network]\n\nlow-speed-time=3601\n", 3,
+    "network", "low-speed-time" },
+  { "/config/bad-value/network-connect-timeout", "[network]\nconnect-timeout=30s\n", 2,
+    "network", "connect-timeout" },
+  { "/config/bad-value/network-retries-high", "[network]\nretries=21\n", 2, "network",
+    "retries" },
+  { "/config/bad-value/network-retry-delay-zero", "[network]\n# x\nretry-delay-ms=0\n", 3,
+    "network", "retry-delay-ms" },
+  { "/config/unknown-key-network", "[network]\nlow-speed=1\n", 2, "network", "low-speed" },
   { "/config/unknown-key", "[uptane]\ndirector-url=https://d.example\nsurprise=1\n", 3, "uptane",
     "surprise" },
   { "/config/unknown-key-other-section", "[tls]\nstate-dir=/x\n", 2, "tls", "state-dir" },
@@ -247,6 +274,10 @@ test_bad_value (Fixture *f, gconstpointer data)
   g_test_message ("%s", error->message);
   /* The line that the error reports is found this way. */
   g_assert_cmpuint (sb_config_find_line (bc->text, len, bc->group, bc->key), ==, bc->line);
+  /* The message names the file, the line and the key. */
+  g_autofree char *where = g_strdup_printf ("bad.conf line %u", bc->line);
+  g_assert_nonnull (strstr (error->message, where));
+  g_assert_nonnull (strstr (error->message, bc->key != NULL ? bc->key : bc->group));
   /* A refused file changes nothing. */
   assert_defaults (c);
 
@@ -445,7 +476,7 @@ test_to_string_round_trip (Fixture *f, gconstpointer data)
       g_auto (GStrv) keys = g_key_file_get_keys (kf, *g, &n, NULL);
       n_keys += n;
     }
-  g_assert_cmpuint (n_keys, ==, 24);
+  g_assert_cmpuint (n_keys, ==, 29);
 }
 
 /* data/switchback.conf lists every key, commented out, with its default. */
@@ -465,7 +496,7 @@ test_example_file (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   assert_defaults (shipped);
 
-  /* With every "#key=value" line uncommented it still parses, names all 24 keys and gives the
+  /* With every "#key=value" line uncommented it still parses, names all 29 keys and gives the
    * defaults (the paths under the data directory depend on the build prefix). */
   g_autoptr (GString) uncommented = g_string_new (NULL);
   g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
@@ -481,7 +512,7 @@ test_example_file (Fixture *f, gconstpointer data)
         }
       g_string_append_printf (uncommented, "%s\n", line);
     }
-  g_assert_cmpuint (n_keys, ==, 24);
+  g_assert_cmpuint (n_keys, ==, 29);
   g_autoptr (SbConfig) c = sb_config_new_defaults ();
   g_assert_true (sb_config_merge_data (c, path, uncommented->str, uncommented->len, &error));
   g_assert_no_error (error);

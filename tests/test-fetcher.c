@@ -5,6 +5,7 @@
 #include "sb-fetcher.h"
 #include "sb-test-httpd.h"
 #include "sb-test-util.h"
+#include "sb-url-policy.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -129,7 +130,7 @@ test_get_reuses_connection (Fixture *f, gconstpointer data)
       g_assert_true (g_bytes_equal (got, f->small));
       /* An error page does not cost the connection either. */
       g_autoptr (GBytes) none = sb_fetcher_get (fetcher, missing, 1024, &error);
-      g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+      g_assert_error (error, SB_ERROR, SB_ERROR_NOT_ON_SERVER);
     }
   g_assert_cmpuint (sb_test_httpd_get_hits (f->httpd, "/small"), ==, 20);
   g_assert_cmpuint (sb_test_httpd_get_connections (f->httpd), ==, 1);
@@ -143,7 +144,7 @@ test_get_not_found (Fixture *f, gconstpointer data)
   g_autofree char *url = sb_test_httpd_url (f->httpd, "/missing");
   g_autoptr (GBytes) got = sb_fetcher_get (fetcher, url, 1024, &error);
   g_assert_null (got);
-  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_ON_SERVER);
   /* A 404 is an answer, not a transient fault. */
   g_assert_cmpuint (sb_test_httpd_get_hits (f->httpd, "/missing"), ==, 1);
 }
@@ -174,6 +175,22 @@ test_retry_then_ok (Fixture *f, gconstpointer status)
   g_assert_no_error (error);
   g_assert_true (g_bytes_equal (got, f->small));
   g_assert_cmpuint (sb_test_httpd_get_hits (f->httpd, "/small"), ==, 3);
+}
+
+/* A wait on a failing server is announced on stderr, one line per retry (issue: silent waits). */
+static void
+test_retry_announced (Fixture *f, gconstpointer data)
+{
+  if (g_test_subprocess ())
+    {
+      test_retry_then_ok (f, GUINT_TO_POINTER (503));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr ("*/small: HTTP 503 *; attempt 1 of 3 failed, next in *s\n"
+                             "*attempt 2 of 3 failed, next in *s\n");
+  g_test_trap_assert_stderr_unmatched ("*attempt 3 of 3*");
 }
 
 static void
@@ -417,7 +434,72 @@ test_redirect_to_remote_http_refused (Fixture *f, gconstpointer data)
   g_autofree char *url = sb_test_httpd_url (f->httpd, "/away");
   g_autoptr (GBytes) got = sb_fetcher_get (fetcher, url, 1024, &error);
   g_assert_null (got);
-  g_assert_error (error, SB_ERROR, SB_ERROR_DOWNLOAD);
+  g_assert_error (error, SB_ERROR, SB_ERROR_URL_REFUSED);
+}
+
+/* A server may not point the fetcher at a local file, whatever the first URL was. */
+static void
+test_redirect_to_file_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SbFetcher) fetcher = new_fetcher (f);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "local", NULL);
+  g_assert_true (g_file_set_contents (path, "secret", -1, NULL));
+  g_autofree char *target = g_strconcat ("file://", path, NULL);
+  SbTestFault fault = { .redirect_to = target };
+  sb_test_httpd_set_fault (f->httpd, "/away", &fault);
+  g_autofree char *url = sb_test_httpd_url (f->httpd, "/away");
+  g_autoptr (GBytes) got = sb_fetcher_get (fetcher, url, 1024, &error);
+  g_assert_null (got);
+  g_assert_error (error, SB_ERROR, SB_ERROR_URL_REFUSED);
+}
+
+/* sb-url-policy.h, the rule the fetcher and the OSTree pull share, origin by origin. */
+static void
+test_url_policy_origins (void)
+{
+  static const struct {
+    const char *url;
+    SbUrlOrigin origin;
+    gboolean allow_http;
+    const char *prev_scheme;
+    gboolean ok;
+  } cases[] = {
+    { "file:///srv/repo/targets/a.img", SB_URL_FROM_CONFIG, FALSE, NULL, TRUE },
+    { "file:///dev/sda", SB_URL_FROM_METADATA, FALSE, NULL, FALSE },
+    { "FILE:///dev/sda", SB_URL_FROM_METADATA, TRUE, NULL, FALSE },
+    { "file:///tmp/fifo", SB_URL_FROM_REDIRECT, TRUE, "http", FALSE },
+    { "https://cdn.example/a.img", SB_URL_FROM_METADATA, FALSE, NULL, TRUE },
+    { "http://127.0.0.1:8080/a.img", SB_URL_FROM_METADATA, FALSE, NULL, TRUE },
+    { "http://[::1]/a.img", SB_URL_FROM_METADATA, FALSE, NULL, TRUE },
+    { "http://cdn.example/a.img", SB_URL_FROM_METADATA, FALSE, NULL, FALSE },
+    { "http://cdn.example/a.img", SB_URL_FROM_METADATA, TRUE, NULL, TRUE },
+    { "http://cdn.example/a.img", SB_URL_FROM_CONFIG, FALSE, NULL, FALSE },
+    { "http://cdn.example/a.img", SB_URL_FROM_REDIRECT, TRUE, "https", FALSE },
+    { "http://cdn.example/a.img", SB_URL_FROM_REDIRECT, TRUE, "http", TRUE },
+    { "ftp://127.0.0.1/a.img", SB_URL_FROM_CONFIG, TRUE, NULL, FALSE },
+    { "data:,hello", SB_URL_FROM_METADATA, TRUE, NULL, FALSE },
+    { "relative/path", SB_URL_FROM_METADATA, TRUE, NULL, FALSE },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *scheme = NULL;
+      gboolean ok = sb_url_policy_check (cases[i].url, cases[i].origin, cases[i].allow_http,
+                                         cases[i].prev_scheme, &scheme, &error);
+      g_test_message ("%s (origin %d): %s", cases[i].url, cases[i].origin,
+                      error ? error->message : "allowed");
+      g_assert_cmpint (ok, ==, cases[i].ok);
+      if (ok)
+        g_assert_nonnull (scheme);
+      else
+        g_assert_error (error, SB_ERROR, SB_ERROR_URL_REFUSED);
+    }
+  g_assert_true (sb_url_host_is_loopback ("localhost"));
+  g_assert_true (sb_url_host_is_loopback ("127.1.2.3"));
+  g_assert_true (sb_url_host_is_loopback ("[::1]"));
+  g_assert_false (sb_url_host_is_loopback ("127.0.0.1.example"));
+  g_assert_false (sb_url_host_is_loopback (NULL));
 }
 
 static void
@@ -432,7 +514,7 @@ test_url_policy (Fixture *f, gconstpointer data)
       g_autoptr (GError) error = NULL;
       g_autoptr (GBytes) got = sb_fetcher_get (fetcher, *u, 1024, &error);
       g_assert_null (got);
-      g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+      g_assert_error (error, SB_ERROR, SB_ERROR_URL_REFUSED);
     }
   /* Loopback by name works over plain http. */
   g_autofree char *url = g_strdup_printf ("http://localhost:%s/small",
@@ -476,7 +558,7 @@ test_file (Fixture *f, gconstpointer data)
   g_autofree char *missing = g_strconcat (url, ".missing", NULL);
   g_autoptr (GBytes) none = sb_fetcher_get (fetcher, missing, 1024, &error);
   g_assert_null (none);
-  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_ON_SERVER);
 }
 
 static void
@@ -557,7 +639,7 @@ test_put_refused (Fixture *f, gconstpointer data)
 
   g_autofree char *file_url = g_strconcat ("file://", f->dir, "/manifest", NULL);
   g_assert_false (sb_fetcher_put (fetcher, file_url, manifest, "application/json", &error));
-  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+  g_assert_error (error, SB_ERROR, SB_ERROR_URL_REFUSED);
   g_autofree char *written = g_build_filename (f->dir, "manifest", NULL);
   g_assert_false (g_file_test (written, G_FILE_TEST_EXISTS));
 }
@@ -733,7 +815,7 @@ test_tls_no_downgrade (TlsFixture *f, gconstpointer data)
   sb_test_httpd_set_fault (f->tls, "/down", &fault);
   g_autoptr (GBytes) got = tls_get (f, "/down", &error);
   g_assert_null (got);
-  g_assert_error (error, SB_ERROR, SB_ERROR_DOWNLOAD);
+  g_assert_error (error, SB_ERROR, SB_ERROR_URL_REFUSED);
   g_assert_cmpuint (sb_test_httpd_get_hits (f->plain, "/meta"), ==, 0);
 }
 
@@ -780,6 +862,7 @@ main (int argc, char **argv)
   ADD ("/fetcher/get/404-not-found-not-retried", test_get_not_found, NULL);
   ADD ("/fetcher/get/403-not-retried", test_client_error_not_retried, NULL);
   ADD ("/fetcher/retry/500-then-ok", test_retry_then_ok, GUINT_TO_POINTER (500));
+  ADD ("/fetcher/retry/each-retry-announced", test_retry_announced, NULL);
   ADD ("/fetcher/retry/429-then-ok", test_retry_then_ok, GUINT_TO_POINTER (429));
   ADD ("/fetcher/retry/500-forever-gives-up", test_retry_gives_up, NULL);
   ADD ("/fetcher/retry/connection-refused-gives-up", test_connection_refused_retried, NULL);
@@ -798,6 +881,8 @@ main (int argc, char **argv)
   ADD ("/fetcher/redirect/followed", test_redirect_followed, NULL);
   ADD ("/fetcher/redirect/limit-exceeded", test_redirect_limit, NULL);
   ADD ("/fetcher/redirect/to-remote-http-refused", test_redirect_to_remote_http_refused, NULL);
+  ADD ("/fetcher/redirect/to-file-refused", test_redirect_to_file_refused, NULL);
+  g_test_add_func ("/fetcher/url-policy/origins", test_url_policy_origins);
   ADD ("/fetcher/url/policy", test_url_policy, NULL);
   ADD ("/fetcher/file/get-stream-cap-missing", test_file, NULL);
   ADD ("/fetcher/sink/error-propagates", test_sink_error, NULL);

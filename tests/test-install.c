@@ -503,7 +503,7 @@ test_not_found (Fixture *f, gconstpointer data)
   g_autofree char *url = sb_test_httpd_url (f->httpd, "/missing.bin");
   target.url = url;
   g_assert_false (install (f, &target, NULL, NULL, &error));
-  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_ON_SERVER);
   install_fixture_assert_active_intact (f);
 }
 

@@ -8,6 +8,7 @@ source "$top_srcdir/tests/libtest.sh"
 command -v ostree >/dev/null || skip_all "the ostree CLI is not installed"
 command -v grub-editenv >/dev/null || skip_all "grub-editenv is not installed"
 command -v switchback-repo >/dev/null || skip_all "switchback-repo is not built"
+require_test_hooks
 export OSTREE_SYSROOT_DEBUG=mutable-deployments
 
 plan 8

@@ -282,10 +282,13 @@ test_pull_options_from_config (Fixture *f, gconstpointer data)
   g_assert_cmpstr (opts.tls_key, ==, config->tls_key);
   g_assert_false (opts.allow_http);
   /* A target's custom.uri names its own repository. */
+  g_assert_false (opts.url_from_metadata);
   sb_ostree_pull_options_init (&opts, config, "https://cdn.example/os");
   g_assert_cmpstr (opts.url, ==, "https://cdn.example/os");
+  g_assert_true (opts.url_from_metadata);
   sb_ostree_pull_options_init (&opts, config, "");
   g_assert_cmpstr (opts.url, ==, "https://treehub.example/repo");
+  g_assert_false (opts.url_from_metadata);
 }
 
 static void
@@ -325,7 +328,13 @@ test_pull_plain_http_refused (Fixture *f, gconstpointer data)
   /* Never contacted: the URL is refused before any request (TEST-NET-1, RFC 5737). */
   SbOstreePullOptions opts = { .url = "http://192.0.2.1/repo" };
   g_assert_false (sb_ostree_pull (o, f->c1, &opts, NULL, &error));
-  g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
+  g_assert_error (error, SB_ERROR, SB_ERROR_URL_REFUSED);
+  g_clear_error (&error);
+  /* A target's custom.uri may not make the pull read local files (sb-url-policy.h). */
+  g_autofree char *local = g_strconcat ("file://", f->srv, NULL);
+  SbOstreePullOptions from_metadata = { .url = local, .url_from_metadata = TRUE };
+  g_assert_false (sb_ostree_pull (o, f->c1, &from_metadata, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_URL_REFUSED);
   g_clear_error (&error);
   SbOstreePullOptions none = { .url = NULL };
   g_assert_false (sb_ostree_pull (o, f->c1, &none, NULL, &error));

@@ -35,7 +35,7 @@ $R add-target repo big.bin >/dev/null
 $R add-target repo hello.txt --name "docs/a b.txt" >/dev/null
 $R delegate repo --to fw --paths 'fw/*' --publish >/dev/null
 
-serve plain repo -v
+serve plain repo -v --control
 U=http://127.0.0.1:$(cat port-plain)
 for f in 1.root.json root.json timestamp.json snapshot.json targets.json fw.json; do
   curl -sf "$U/metadata/$f" -o got.json || fatal "GET /metadata/$f failed"
@@ -173,7 +173,7 @@ ok "control: request counts, refused fault modes; --verbose logs method, path, s
 kill "$PID_plain"
 wait "$PID_plain" || fatal "serve did not exit cleanly on SIGTERM"
 
-serve faulty repo --fault '/targets/*=truncate=5' --fault /metadata/timestamp.json=status=503 --no-control
+serve faulty repo --fault '/targets/*=truncate=5' --fault /metadata/timestamp.json=status=503
 U=http://127.0.0.1:$(cat port-faulty)
 assert_streq "$(curl -s "$U/targets/big.bin" | wc -c)" 5
 assert_streq "$(code "$U/metadata/timestamp.json")" 503
@@ -182,7 +182,7 @@ expect_exit 2 $R serve repo --port 0 --fault '/x=nope'
 assert_file_has_content err.txt "unknown fault"
 expect_exit 2 $R serve repo
 assert_file_has_content err.txt "--port is required"
-ok "--fault switches at start; --no-control turns the endpoint off; bad switches are refused"
+ok "--fault switches at start; without --control there is no /_control/ endpoint; bad switches are refused"
 
 $R init cs --consistent-snapshot >/dev/null
 $R add-target cs hello.txt --name d/h.txt --publish >/dev/null

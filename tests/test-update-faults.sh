@@ -4,6 +4,7 @@
 # pointing at the slot being written, and the install completes once the server behaves.
 source "$top_srcdir/tests/libtest.sh"
 source "$top_srcdir/tests/test-update-lib.sh"
+require_test_hooks
 
 plan 6
 
@@ -92,7 +93,10 @@ ok "after endless data the next update completes from what was verified"
 # A server below the minimum speed is cut off (slow retrieval).
 new_system
 fault $T throttle=2000
-SWITCHBACK_LOW_SPEED_LIMIT=100000 SWITCHBACK_LOW_SPEED_TIME=1 update 4
+mkdir -p "$SB_TMP/sys/conf.d"
+printf '[network]\nlow-speed-limit=100000\nlow-speed-time=1\n' >"$SB_TMP/sys/conf.d/50-slow-link.conf"
+update 4
+rm "$SB_TMP/sys/conf.d/50-slow-link.conf"
 assert_file_has_content err.txt 'slow-retrieval'
 assert_not_booting_b
 clear_faults

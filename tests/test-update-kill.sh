@@ -15,6 +15,7 @@
 [ -n "${TMPDIR:-}" ] || { [ -d /dev/shm ] && [ -w /dev/shm ] && export TMPDIR=/dev/shm; } || true
 source "$top_srcdir/tests/libtest.sh"
 source "$top_srcdir/tests/test-update-lib.sh"
+require_test_hooks
 
 IMG=os-2.img
 LEN=$((6 * 1024 * 1024 + 4321))

@@ -62,7 +62,7 @@ new_repo () {
   rm -rf repo port.txt
   mkdir -p images
   switchback-repo uptane-init repo >/dev/null
-  switchback-repo serve repo --port 0 --port-file port.txt >serve.log 2>&1 &
+  switchback-repo serve repo --control --port 0 --port-file port.txt >serve.log 2>&1 &
   SB_PIDS+=($!)
   SERVE_PID=$!
   wait_for_file port.txt
@@ -73,7 +73,7 @@ new_repo () {
 restart_server () {
   kill "$SERVE_PID" && wait "$SERVE_PID" 2>/dev/null || true
   local port=${REPO_URL##*:}
-  switchback-repo serve repo --port "$port" >>serve.log 2>&1 &
+  switchback-repo serve repo --control --port "$port" >>serve.log 2>&1 &
   SB_PIDS+=($!)
   SERVE_PID=$!
   local i

@@ -10,7 +10,7 @@ source "$top_srcdir/tests/uptane-helpers.sh"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 command -v curl >/dev/null || skip_all "curl is not installed"
 
-plan 20
+plan 21
 
 uptane_setup
 expect_exit 0 sb check
@@ -166,7 +166,8 @@ ok "endless data: a validly signed timestamp larger than the cap (by hand)"
 
 # ---- slow retrieval ----
 
-export SWITCHBACK_LOW_SPEED_LIMIT=1000 SWITCHBACK_LOW_SPEED_TIME=2
+mkdir -p "$SB_TMP/conf.d"
+printf '[network]\nlow-speed-limit=1000\nlow-speed-time=2\n' >"$SB_TMP/conf.d/50-slow-link.conf"
 fault /director/timestamp.json throttle=20
 refused 4 slow-retrieval
 clear_faults
@@ -174,7 +175,7 @@ fault /repo/snapshot.json throttle=20
 R sign "$UP/image" snapshot > /dev/null
 refused 4 slow-retrieval
 clear_faults
-unset SWITCHBACK_LOW_SPEED_LIMIT SWITCHBACK_LOW_SPEED_TIME
+rm "$SB_TMP/conf.d/50-slow-link.conf"
 recovered "target  *fw-1.bin"
 ok "slow retrieval: metadata trickling below the minimum speed is cut off"
 
@@ -209,6 +210,21 @@ refused 3 bad-ecu-id
 restore_repo
 recovered "target  *fw-1.bin"
 ok "bad ECU id: an image for an ECU this vehicle does not have refuses the whole update"
+
+# ---- a URL chosen by metadata ----
+
+# The Director's online keys may name where an image comes from (custom.uri), but never a local
+# file or device, nor plain http to a remote host (sb-url-policy.h).
+R uptane-assign "$UP" --name fw-1.bin --ecu "$ECU" --hardware-id "$HWID" --uri file:///dev/zero \
+  --publish > /dev/null
+refused 3 url-refused
+restore_repo
+hand_edit "$UP/image" targets \
+  "s['targets']['fw-1.bin']['custom']['uri'] = 'http://192.0.2.1/fw-1.bin'; s['version'] += 1"
+refused 3 url-refused
+restore_repo
+recovered "target  *fw-1.bin"
+ok "custom.uri: a Director file:// URL and an Image plain-http URL to a remote host are refused"
 
 # ---- replay of an empty Director targets ----
 

@@ -821,16 +821,16 @@ test_attack_slow_retrieval (Fixture *f, gconstpointer data)
 {
   g_autofree char *before = good_check_then_state (f);
   /* 1 byte every 400 ms against a floor of 100 bytes/s measured over one second. */
-  g_setenv (SB_UPTANE_ENV_LOW_SPEED_LIMIT, "100", TRUE);
-  g_setenv (SB_UPTANE_ENV_LOW_SPEED_TIME, "1", TRUE);
+  f->config->low_speed_limit = 100;
+  f->config->low_speed_time = 1;
   bump (f->director);
   publish (f);
   SbTestFault fault = { .throttle_bytes = 1, .throttle_ms = 400 };
   const char *path = f->ota_ce ? "/director/targets.json" : "/director/timestamp.json";
   sb_test_httpd_set_fault (f->httpd, path, &fault);
   assert_refused_unchanged (f, before, SB_ERROR_SLOW_RETRIEVAL);
-  g_unsetenv (SB_UPTANE_ENV_LOW_SPEED_LIMIT);
-  g_unsetenv (SB_UPTANE_ENV_LOW_SPEED_TIME);
+  f->config->low_speed_limit = SB_FETCHER_DEFAULT_LOW_SPEED_LIMIT;
+  f->config->low_speed_time = SB_FETCHER_DEFAULT_LOW_SPEED_TIME;
 
   sb_test_httpd_set_fault (f->httpd, path, NULL);
   g_autoptr (SbUptaneUpdate) update = check_ok (f);

@@ -61,7 +61,7 @@ make_tls_files () {
 start_server () {
   rm -f "$SB_TMP/port.txt"
   # Not through R: $! must be the server itself, so that stop_server and the cleanup stop it.
-  switchback-repo serve "$UP" --port 0 --port-file "$SB_TMP/port.txt" "$@" \
+  switchback-repo serve "$UP" --control --port 0 --port-file "$SB_TMP/port.txt" "$@" \
     >> "$SB_TMP/serve.log" 2>&1 &
   SB_PIDS+=($!)
   SERVER_PID=$!

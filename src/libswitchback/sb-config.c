@@ -9,6 +9,7 @@
 #include "sb-config.h"
 #include "sb-durable.h"
 #include "sb-error.h"
+#include "sb-fetcher.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -61,9 +62,17 @@ static const KeySpec key_specs[] = {
   { "boot", "max-tries", KIND_UINT, STR (max_tries), 1, 9 },
   { "boot", "confirm", KIND_CONFIRM, STR (confirm), 0, 0 },
   { "boot", "cmdline-file", KIND_PATH, STR (cmdline_file), 0, 0 },
+  /* The fetcher's limits (sb-fetcher.h): a cellular link may need a lower minimum speed or a
+   * longer window than the defaults; 0 retries means one attempt. */
+  { "network", "low-speed-limit", KIND_UINT, STR (low_speed_limit), 1, G_MAXUINT32 },
+  { "network", "low-speed-time", KIND_UINT, STR (low_speed_time), 1, 3600 },
+  { "network", "connect-timeout", KIND_UINT, STR (connect_timeout), 1, 600 },
+  { "network", "retries", KIND_UINT, STR (retries), 0, 20 },
+  { "network", "retry-delay-ms", KIND_UINT, STR (retry_delay_ms), 1, 60000 },
 };
 
-static const char *const known_groups[] = { "uptane", "tls", "storage", "slots", "ostree", "boot" };
+static const char *const known_groups[] = { "uptane", "tls",  "storage", "slots",
+                                            "ostree", "boot", "network" };
 
 /* GPT partition names are 36 UTF-16 code units (UEFI §5.3.3). */
 #define GPT_NAME_MAX 36
@@ -147,6 +156,11 @@ sb_config_new_defaults (void)
   config->max_tries = 3;
   config->confirm = SB_CONFIRM_INITRAMFS;
   config->cmdline_file = g_strdup ("/proc/cmdline");
+  config->low_speed_limit = SB_FETCHER_DEFAULT_LOW_SPEED_LIMIT;
+  config->low_speed_time = SB_FETCHER_DEFAULT_LOW_SPEED_TIME;
+  config->connect_timeout = SB_FETCHER_DEFAULT_CONNECT_TIMEOUT;
+  config->retries = SB_FETCHER_DEFAULT_MAX_RETRIES;
+  config->retry_delay_ms = SB_FETCHER_DEFAULT_RETRY_BASE_MS;
   return config;
 }
 

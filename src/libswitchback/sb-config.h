@@ -56,6 +56,13 @@ typedef struct {
   guint max_tries;     /* 1..9, default 3 */
   SbConfirmMode confirm;
   char *cmdline_file;  /* default "/proc/cmdline" */
+
+  /* [network]: the fetcher's limits (sb-fetcher.h, docs in README.md) */
+  guint low_speed_limit; /* bytes/s, default 1024 */
+  guint low_speed_time;  /* seconds of the window, 1..3600, default 30 */
+  guint connect_timeout; /* seconds, 1..600, default 30 */
+  guint retries;         /* after the first attempt, 0..20, default 3 */
+  guint retry_delay_ms;  /* first backoff, doubled each time, 1..60000, default 1000 */
 } SbConfig;
 
 /* A config with every default set. */

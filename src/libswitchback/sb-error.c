@@ -94,6 +94,8 @@ sb_error_code_name (int code)
     [SB_ERROR_STATE] = "state",
     [SB_ERROR_SLOT_BUSY] = "slot-busy",
     [SB_ERROR_INSTALL] = "install-failed",
+    [SB_ERROR_URL_REFUSED] = "url-refused",
+    [SB_ERROR_NOT_ON_SERVER] = "not-on-server",
   };
   if (code < 0 || (gsize) code >= G_N_ELEMENTS (names) || names[code] == NULL)
     return "unknown";

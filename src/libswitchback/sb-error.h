@@ -15,7 +15,7 @@ GQuark sb_error_quark (void);
 
 typedef enum {
   SB_ERROR_FAILED,             /* anything not covered below */
-  SB_ERROR_INVALID_ARGUMENT,   /* a caller or user passed something unusable */
+  SB_ERROR_INVALID_ARGUMENT,   /* a program called a library function wrongly (a bug) */
   SB_ERROR_IO,                 /* a local read or write failed */
   SB_ERROR_NO_SPACE,           /* ENOSPC / EDQUOT, or the image is larger than the slot */
   SB_ERROR_PARSE,              /* malformed JSON or metadata that does not fit the schema */
@@ -32,7 +32,7 @@ typedef enum {
   SB_ERROR_ENDLESS_DATA,       /* the server sent more than the cap */
   SB_ERROR_SLOW_RETRIEVAL,     /* the server stayed below the minimum speed */
   SB_ERROR_DOWNLOAD,           /* HTTP or transport failure after retries */
-  SB_ERROR_NOT_FOUND,          /* a role, target, file or partition does not exist */
+  SB_ERROR_NOT_FOUND,          /* a local role, target, file or partition does not exist */
   SB_ERROR_UNSAFE_PATH,        /* a target name that would escape its directory */
   SB_ERROR_TOO_MANY,           /* a cap was hit: root rotations, delegations visited, ... */
   SB_ERROR_BAD_HARDWARE_ID,    /* Uptane: target not meant for this hardware */
@@ -43,7 +43,13 @@ typedef enum {
   SB_ERROR_STATE,              /* unreadable or inconsistent state on disk */
   SB_ERROR_SLOT_BUSY,          /* the slot is active or mounted */
   SB_ERROR_INSTALL,            /* writing or staging an image failed */
+  SB_ERROR_URL_REFUSED,        /* a URL the policy refuses (sb-url-policy.h): its scheme, plain
+                                * http to a remote host, file:// from metadata or a redirect */
+  SB_ERROR_NOT_ON_SERVER,      /* the server has no such resource (HTTP 404/410) */
 } SbErrorCode;
+
+/* Codes are never renumbered: new ones go at the end. Every code has a row in docs/errors.md
+ * (tests/test-error-table.sh checks it). */
 
 /* Sets @error to (SB_ERROR, @code, message) and returns FALSE, so callers can write
  * `return sb_throw (error, SB_ERROR_PARSE, "…");`. */

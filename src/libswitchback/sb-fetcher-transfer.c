@@ -7,6 +7,7 @@
 #include "sb-fetcher.h"
 #include "sb-fetcher-private.h"
 #include "sb-error.h"
+#include "sb-url-policy.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -18,8 +19,6 @@
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURLU, curl_url_cleanup)
 
-/* ---- URL policy (DESIGN §2: plain http only for loopback unless configured) ---- */
-
 static char *
 url_part (CURLU *u, CURLUPart part, unsigned int flags)
 {
@@ -29,49 +28,6 @@ url_part (CURLU *u, CURLUPart part, unsigned int flags)
   char *copy = g_strdup (s);
   curl_free (s);
   return copy;
-}
-
-static gboolean
-host_is_loopback (const char *host)
-{
-  g_autofree char *h = NULL;
-  gsize len = strlen (host);
-
-  if (len >= 2 && host[0] == '[' && host[len - 1] == ']')
-    h = g_strndup (host + 1, len - 2);
-  else
-    h = g_strdup (host);
-  if (g_ascii_strcasecmp (h, "localhost") == 0 || g_ascii_strcasecmp (h, "localhost.") == 0)
-    return TRUE;
-  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (h);
-  return addr != NULL && g_inet_address_get_is_loopback (addr);
-}
-
-/* Returns NULL when @url may be fetched, else why not. *out_scheme gets the lower-case scheme. */
-static const char *
-url_refusal (SbFetcher *f, const char *url, char **out_scheme)
-{
-  g_autoptr (CURLU) u = curl_url ();
-  if (u == NULL)
-    return "out of memory";
-  if (curl_url_set (u, CURLUPART_URL, url, 0) != CURLUE_OK)
-    return "not a valid absolute URL";
-  g_autofree char *scheme = url_part (u, CURLUPART_SCHEME, 0);
-  if (scheme == NULL)
-    return "no scheme";
-  if (g_str_equal (scheme, "http") && !f->opts.allow_http)
-    {
-      g_autofree char *host = url_part (u, CURLUPART_HOST, 0);
-      if (host == NULL || !host_is_loopback (host))
-        return "plain http:// is only allowed to loopback hosts unless the configuration "
-               "allows it";
-    }
-  else if (!g_str_equal (scheme, "http") && !g_str_equal (scheme, "https")
-           && !g_str_equal (scheme, "file"))
-    return "only http://, https:// and file:// URLs are supported";
-  if (out_scheme != NULL)
-    *out_scheme = g_steal_pointer (&scheme);
-  return NULL;
 }
 
 /* ---- libcurl callbacks ---- */
@@ -423,7 +379,7 @@ transport_failure (Transfer *t, CURLcode rc, GError **error)
         if (u != NULL && curl_url_set (u, CURLUPART_URL, t->url, 0) == CURLUE_OK)
           path = url_part (u, CURLUPART_PATH, CURLU_URLDECODE);
         if (path != NULL && g_access (path, F_OK) < 0 && errno == ENOENT)
-          sb_throw (error, SB_ERROR_NOT_FOUND, "%s: no such file", t->url);
+          sb_throw (error, SB_ERROR_NOT_ON_SERVER, "%s: no such file", t->url);
         else
           sb_throw (error, SB_ERROR_DOWNLOAD, "%s: %s", t->url, why);
         return OUTCOME_FATAL;
@@ -548,7 +504,7 @@ request_once (Transfer *t, const char *url, GError **error)
       return OUTCOME_FATAL;
     case 404:
     case 410:
-      sb_throw (error, SB_ERROR_NOT_FOUND, "%s: not found (HTTP %ld %s)", url, status, reason);
+      sb_throw (error, SB_ERROR_NOT_ON_SERVER, "%s: not found (HTTP %ld %s)", url, status, reason);
       return OUTCOME_FATAL;
     default:
       sb_throw (error, SB_ERROR_DOWNLOAD, "%s: HTTP %ld %s", url, status, reason);
@@ -585,16 +541,12 @@ attempt_once (Transfer *t, const char *url, const char *scheme, GError **error)
           return OUTCOME_FATAL;
         }
       g_autofree char *next_scheme = NULL;
-      const char *refusal = url_refusal (f, location, &next_scheme);
-      if (refusal == NULL && g_str_equal (next_scheme, "file"))
-        refusal = "a redirect may not lead to a local file";
-      if (refusal == NULL && g_str_equal (current_scheme, "https")
-          && !g_str_equal (next_scheme, "https"))
-        refusal = "a redirect from https:// may not leave https://";
-      if (refusal != NULL)
+      g_autoptr (GError) refusal = NULL;
+      if (!sb_url_policy_check (location, SB_URL_FROM_REDIRECT, f->opts.allow_http,
+                                current_scheme, &next_scheme, &refusal))
         {
-          sb_throw (error, SB_ERROR_DOWNLOAD, "%s: redirect to %s refused: %s", current, location,
-                    refusal);
+          g_set_error (error, SB_ERROR, refusal->code, "%s: redirect: %s", current,
+                       refusal->message);
           return OUTCOME_FATAL;
         }
       g_free (current);
@@ -611,11 +563,13 @@ sb_fetcher_transfer_run (Transfer *t, const char *url, GError **error)
   SbFetcher *f = t->f;
   SbFetchResult *result = t->result;
   g_autofree char *scheme = NULL;
-  const char *refusal = url_refusal (f, url, &scheme);
-  if (refusal == NULL && t->upload != NULL && g_str_equal (scheme, "file"))
-    refusal = "uploads go to http:// or https:// only";
-  if (refusal != NULL)
-    return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "%s: refused: %s", url, refusal);
+  /* The caller's URL is a configured base or built from one: URLs that metadata chose were
+   * checked as such before they got here (sb-url-policy.h). */
+  if (!sb_url_policy_check (url, SB_URL_FROM_CONFIG, f->opts.allow_http, NULL, &scheme, error))
+    return FALSE;
+  if (t->upload != NULL && g_str_equal (scheme, "file"))
+    return sb_throw (error, SB_ERROR_URL_REFUSED, "%s: refused: uploads go to http:// or https:// only",
+                     url);
 
   *result = (SbFetchResult){ 0 };
   for (guint attempt = 0;; attempt++)
@@ -637,10 +591,14 @@ sb_fetcher_transfer_run (Transfer *t, const char *url, GError **error)
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      guint64 delay_ms = (guint64) f->opts.retry_base_ms << MIN (attempt, 16);
-      g_debug ("%s; retrying in %" G_GUINT64_FORMAT " ms", local_error->message,
-               MIN (delay_ms, RETRY_DELAY_MAX_MS));
-      g_usleep (MIN (delay_ms, RETRY_DELAY_MAX_MS) * 1000);
+      guint64 delay_ms = MIN ((guint64) f->opts.retry_base_ms << MIN (attempt, 16),
+                              RETRY_DELAY_MAX_MS);
+      /* A wait with the server down must not be silent: say what failed and when the next of
+       * the bounded attempts comes. */
+      g_printerr ("switchback: %s; attempt %u of %u failed, next in %.1f s\n",
+                  local_error->message, attempt + 1, f->opts.max_retries + 1,
+                  (double) delay_ms / 1000.0);
+      g_usleep (delay_ms * 1000);
       result->retries++;
     }
 }

@@ -96,12 +96,15 @@ typedef struct {
 /* Fetches @url (http://, https:// or file://) and returns the whole body, of at most
  * @max_length bytes. For metadata: the body is held in memory.
  *
- * Errors: HTTP 404/410 or a missing file is SB_ERROR_NOT_FOUND; more than @max_length bytes
+ * Errors: HTTP 404/410 or a missing file is SB_ERROR_NOT_ON_SERVER; more than @max_length bytes
  * (declared or received) SB_ERROR_ENDLESS_DATA; a server below the minimum speed
  * SB_ERROR_SLOW_RETRIEVAL; any other HTTP status, TLS or transport failure (after the
- * retries) SB_ERROR_DOWNLOAD, naming the URL and the status or reason. A URL this fetcher will
- * not fetch (unknown scheme, plain http to a remote host without allow_http, malformed) is
- * SB_ERROR_INVALID_ARGUMENT, before any connection is made. */
+ * retries) SB_ERROR_DOWNLOAD, naming the URL and the status or reason. A URL the policy
+ * refuses (sb-url-policy.h: unknown scheme, plain http to a remote host without allow_http,
+ * malformed; on a redirect also file:// and https:// to http://) is SB_ERROR_URL_REFUSED,
+ * before any connection to it is made. @url itself is taken as a configured URL (file://
+ * allowed): a URL that metadata chose must pass sb_url_policy_check (SB_URL_FROM_METADATA)
+ * first. */
 GBytes *sb_fetcher_get (SbFetcher *f, const char *url, gsize max_length, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 
@@ -129,7 +132,7 @@ gboolean sb_fetcher_stream (SbFetcher *f, const char *url, guint64 offset, guint
  * and URL policy as downloads: for the Uptane vehicle version manifest (DESIGN §2). Any 2xx
  * answer is success; its body is dropped. 5xx, 429 and connection errors are retried as for
  * downloads; a redirect is not followed (SB_ERROR_DOWNLOAD), nor is a 4xx retried (404/410 are
- * SB_ERROR_NOT_FOUND). */
+ * SB_ERROR_NOT_ON_SERVER). */
 gboolean sb_fetcher_put (SbFetcher *f, const char *url, GBytes *body, const char *content_type,
                          GError **error) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -49,5 +49,5 @@ sb_hasher_update_file (SbHasher *hasher, const char *path, guint64 max_len, guin
   (void) close (fd);
   if (out_len != NULL)
     *out_len = total;
-  return TRUE;
+  return sb_hasher_check (hasher, error);
 }

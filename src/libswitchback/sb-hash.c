@@ -42,7 +42,16 @@ struct _SbHasher {
   gboolean finished;
   char hex256[EVP_MAX_MD_SIZE * 2 + 1];
   char hex512[EVP_MAX_MD_SIZE * 2 + 1];
+  char *failure; /* why OpenSSL failed: the hasher is then spent (sb_hasher_check) */
 };
+
+/* Records the first OpenSSL failure; a daemon reports it as an error, never aborts on it. */
+static void
+fail (SbHasher *hasher, const char *what)
+{
+  if (hasher->failure == NULL)
+    hasher->failure = g_strdup_printf ("OpenSSL %s failed: %s", what, sb_openssl_reason ());
+}
 
 SbHashAlgo
 sb_hash_algo_from_name (const char *name)
@@ -70,11 +79,15 @@ sb_hash_algo_name (SbHashAlgo algo)
 
 /* Digest initialisation fails only when OpenSSL itself is broken (no default provider). */
 static EVP_MD_CTX *
-md_ctx_new (const EVP_MD *md)
+md_ctx_new (SbHasher *hasher, const EVP_MD *md, const char *what)
 {
   EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
   if (ctx == NULL || EVP_DigestInit_ex (ctx, md, NULL) != 1)
-    g_error ("OpenSSL cannot initialise %s: %s", EVP_MD_get0_name (md), sb_openssl_reason ());
+    {
+      fail (hasher, what);
+      EVP_MD_CTX_free (ctx);
+      return NULL;
+    }
   return ctx;
 }
 
@@ -86,9 +99,9 @@ sb_hasher_new (guint algos)
   SbHasher *hasher = g_new0 (SbHasher, 1);
   hasher->algos = algos;
   if (algos & SB_HASH_SHA256)
-    hasher->sha256 = md_ctx_new (EVP_sha256 ());
+    hasher->sha256 = md_ctx_new (hasher, EVP_sha256 (), "initialising sha256");
   if (algos & SB_HASH_SHA512)
-    hasher->sha512 = md_ctx_new (EVP_sha512 ());
+    hasher->sha512 = md_ctx_new (hasher, EVP_sha512 (), "initialising sha512");
   return hasher;
 }
 
@@ -98,22 +111,36 @@ sb_hasher_update (SbHasher *hasher, const void *data, gsize len)
   g_return_if_fail (hasher != NULL && !hasher->finished);
   g_return_if_fail (data != NULL || len == 0);
 
-  if (len == 0)
+  if (len == 0 || hasher->failure != NULL)
     return;
   if ((hasher->sha256 != NULL && EVP_DigestUpdate (hasher->sha256, data, len) != 1)
       || (hasher->sha512 != NULL && EVP_DigestUpdate (hasher->sha512, data, len) != 1))
-    g_error ("OpenSSL digest update failed: %s", sb_openssl_reason ());
+    fail (hasher, "digest update");
 }
 
 static void
-finish_one (EVP_MD_CTX *ctx, char *hex_out)
+finish_one (SbHasher *hasher, EVP_MD_CTX *ctx, char *hex_out)
 {
   guint8 md[EVP_MAX_MD_SIZE];
   unsigned int md_len = 0;
+  if (hasher->failure != NULL)
+    return;
   if (EVP_DigestFinal_ex (ctx, md, &md_len) != 1)
-    g_error ("OpenSSL digest final failed: %s", sb_openssl_reason ());
+    {
+      fail (hasher, "digest final");
+      return;
+    }
   g_autofree char *hex = sb_hex_encode (md, md_len);
   memcpy (hex_out, hex, md_len * 2 + 1);
+}
+
+gboolean
+sb_hasher_check (SbHasher *hasher, GError **error)
+{
+  g_return_val_if_fail (hasher != NULL, FALSE);
+  if (hasher->failure != NULL)
+    return sb_throw (error, SB_ERROR_FAILED, "%s", hasher->failure);
+  return TRUE;
 }
 
 const char *
@@ -127,22 +154,28 @@ sb_hasher_get_hex (SbHasher *hasher, SbHashAlgo algo)
   if (!hasher->finished)
     {
       if (hasher->sha256 != NULL)
-        finish_one (hasher->sha256, hasher->hex256);
+        finish_one (hasher, hasher->sha256, hasher->hex256);
       if (hasher->sha512 != NULL)
-        finish_one (hasher->sha512, hasher->hex512);
+        finish_one (hasher, hasher->sha512, hasher->hex512);
       hasher->finished = TRUE;
     }
+  if (hasher->failure != NULL)
+    return NULL;
   return algo == SB_HASH_SHA256 ? hasher->hex256 : hasher->hex512;
 }
 
 static EVP_MD_CTX *
-md_ctx_copy (EVP_MD_CTX *src)
+md_ctx_copy (SbHasher *copy, EVP_MD_CTX *src)
 {
-  if (src == NULL)
+  if (src == NULL || copy->failure != NULL)
     return NULL;
   EVP_MD_CTX *ctx = EVP_MD_CTX_new ();
   if (ctx == NULL || EVP_MD_CTX_copy_ex (ctx, src) != 1)
-    g_error ("OpenSSL cannot copy a digest: %s", sb_openssl_reason ());
+    {
+      fail (copy, "copying a digest");
+      EVP_MD_CTX_free (ctx);
+      return NULL;
+    }
   return ctx;
 }
 
@@ -156,10 +189,11 @@ sb_hasher_copy (SbHasher *hasher)
   copy->finished = hasher->finished;
   memcpy (copy->hex256, hasher->hex256, sizeof copy->hex256);
   memcpy (copy->hex512, hasher->hex512, sizeof copy->hex512);
+  copy->failure = g_strdup (hasher->failure);
   if (!hasher->finished)
     {
-      copy->sha256 = md_ctx_copy (hasher->sha256);
-      copy->sha512 = md_ctx_copy (hasher->sha512);
+      copy->sha256 = md_ctx_copy (copy, hasher->sha256);
+      copy->sha512 = md_ctx_copy (copy, hasher->sha512);
     }
   return copy;
 }
@@ -171,6 +205,7 @@ sb_hasher_free (SbHasher *hasher)
     return;
   EVP_MD_CTX_free (hasher->sha256);
   EVP_MD_CTX_free (hasher->sha512);
+  g_free (hasher->failure);
   g_free (hasher);
 }
 
@@ -181,7 +216,11 @@ digest_hex (const EVP_MD *md, const void *data, gsize len)
   guint8 out[EVP_MAX_MD_SIZE];
   unsigned int out_len = 0;
   if (EVP_Digest (data != NULL ? data : empty, len, out, &out_len, md, NULL) != 1)
-    g_error ("OpenSSL %s failed: %s", EVP_MD_get0_name (md), sb_openssl_reason ());
+    {
+      /* A daemon does not abort on a broken OpenSSL: the caller gets NULL. */
+      g_warning ("OpenSSL %s failed: %s", EVP_MD_get0_name (md), sb_openssl_reason ());
+      return NULL;
+    }
   return sb_hex_encode (out, out_len);
 }
 

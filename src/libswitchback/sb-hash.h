@@ -16,7 +16,9 @@ typedef enum {
 SbHashAlgo sb_hash_algo_from_name (const char *name);
 const char *sb_hash_algo_name (SbHashAlgo algo);
 
-/* Streaming hasher computing several algorithms in one pass over the data. */
+/* Streaming hasher computing several algorithms in one pass over the data. Should OpenSSL fail
+ * (no usable provider, out of memory), the hasher is spent rather than the process aborted:
+ * updates are ignored, sb_hasher_get_hex returns NULL and sb_hasher_check says why. */
 typedef struct _SbHasher SbHasher;
 SbHasher *sb_hasher_new (guint algos);
 void sb_hasher_update (SbHasher *hasher, const void *data, gsize len);
@@ -24,12 +26,15 @@ void sb_hasher_update (SbHasher *hasher, const void *data, gsize len);
  * The first call finishes every digest; later calls return the same strings, which live as long
  * as @hasher. No update is allowed after it. */
 const char *sb_hasher_get_hex (SbHasher *hasher, SbHashAlgo algo);
+/* FALSE with SB_ERROR_FAILED naming OpenSSL's reason when a digest operation of @hasher
+ * failed; check it before trusting (or reporting a mismatch against) its digests. */
+gboolean sb_hasher_check (SbHasher *hasher, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* A copy of the running state (to checkpoint a resumable download). */
 SbHasher *sb_hasher_copy (SbHasher *hasher);
 void sb_hasher_free (SbHasher *hasher);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbHasher, sb_hasher_free)
 
-/* One-shot lowercase hex digests. */
+/* One-shot lowercase hex digests; NULL (with a warning) only when OpenSSL fails. */
 char *sb_sha256_hex (const void *data, gsize len);
 char *sb_sha512_hex (const void *data, gsize len);
 

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "sb-install.h"
+#include "sb-test-hooks.h"
 #include "sb-crypto.h"
 #include "sb-error.h"
 
@@ -51,7 +52,7 @@ kill_spec (void)
   static const char *spec = NULL;
   if (g_once_init_enter (&once))
     {
-      spec = g_getenv (SB_INSTALL_TEST_KILL_ENV);
+      spec = sb_test_hook_get (SB_TEST_HOOK_KILL_AT);
       g_once_init_leave (&once, 1);
     }
   return spec;

@@ -123,7 +123,7 @@ gboolean sb_install_state_matches (const SbInstallState *state, const SbInstallT
  * Errors: SB_ERROR_UNSUPPORTED (not a raw image, or a hash this client cannot compute),
  * SB_ERROR_SLOT_BUSY (also while the booted slot awaits confirmation, since the slot to write
  * is then its fallback), SB_ERROR_NO_SPACE (larger than the slot) before
- * anything changed; the fetcher's errors (SB_ERROR_DOWNLOAD, SB_ERROR_NOT_FOUND,
+ * anything changed; the fetcher's errors (SB_ERROR_DOWNLOAD, SB_ERROR_NOT_ON_SERVER,
  * SB_ERROR_ENDLESS_DATA past the target length, SB_ERROR_SLOW_RETRIEVAL) with the install left
  * resumable; SB_ERROR_LENGTH_MISMATCH or SB_ERROR_HASH_MISMATCH when the image does not verify,
  * with the install ended; SB_ERROR_INSTALL or SB_ERROR_IO when the slot cannot be written or
@@ -132,11 +132,12 @@ gboolean sb_install_raw (SbBootContext *ctx, SbSlots *slots, SbFetcher *fetcher,
                          const SbInstallTarget *target, const SbInstallOptions *opts,
                          SbInstallStats *out_stats, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* TEST ONLY. Fault injection for the power-cut tests (tests/test-update-kill.sh): when the
+/* TEST ONLY. Fault injection for the power-cut tests (tests/test-update-kill.sh), honoured only
+ * in a build with --enable-test-hooks and never in secure mode (sb-test-hooks.h): when the
  * environment variable SWITCHBACK_TEST_KILL_AT is "POINT", the process kills itself with
  * SIGKILL at the named point, as a power cut or the OOM killer would stop it; when it is
  * "POINT:N", at the first call of POINT with @value >= N. Unset (always, outside tests), these
- * cost one cached getenv. The points:
+ * cost one cached lookup. The points:
  *   received:N    the download has handed bytes up to image offset N to the ring
  *   written:N     the slot holds the image up to offset N (not yet durable)
  *   checkpoint:N  the Nth checkpoint of this run is durable in install.json

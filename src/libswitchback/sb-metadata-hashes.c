@@ -36,6 +36,9 @@ verify_hashes (JsonObject *hashes, const char *what, SbHasher *hasher, GError **
   JsonObjectIter iter;
   const char *name;
   JsonNode *node;
+  /* A broken OpenSSL is a local failure, not a hash mismatch (an attack). */
+  if (!sb_hasher_check (hasher, error))
+    return FALSE;
   json_object_iter_init (&iter, hashes);
   while (json_object_iter_next (&iter, &name, &node))
     {

@@ -639,7 +639,9 @@ sb_metadata_get_signed_bytes (SbMetadata *md)
       g_autoptr (GError) local_error = NULL;
       /* Encoding succeeded when the metadata was parsed, and the tree has not changed since. */
       md->signed_bytes = encode_signed (md, &local_error);
-      g_assert_no_error (local_error);
+      /* A daemon does not abort on what can only be a broken invariant: the caller gets NULL. */
+      if (md->signed_bytes == NULL)
+        g_warning ("re-encoding accepted metadata failed: %s", local_error->message);
     }
   return md->signed_bytes;
 }
@@ -777,7 +779,14 @@ sb_metadata_get_targets (SbMetadata *targets)
         {
           g_autoptr (GError) local_error = NULL;
           JsonNode *value = sb_json_span_map_get_value (targets->target_map, i, &local_error);
-          g_assert_no_error (local_error);
+          /* Parsed once already; should the span not parse again, the target is left out
+           * (fails closed: it cannot be installed) rather than aborting the daemon. */
+          if (value == NULL)
+            {
+              g_warning ("re-reading accepted target %s failed: %s",
+                         sb_json_span_map_get_key (targets->target_map, i), local_error->message);
+              continue;
+            }
           json_object_set_member (targets->targets,
                                   sb_json_span_map_get_key (targets->target_map, i), value);
         }
@@ -810,7 +819,12 @@ sb_metadata_get_target (SbMetadata *targets, const char *path)
   g_autoptr (GError) local_error = NULL;
   g_autoptr (JsonNode) node = sb_json_span_map_get_value (targets->target_map, index,
                                                           &local_error);
-  g_assert_no_error (local_error);
+  if (node == NULL)
+    {
+      /* Fails closed (the target reads as not listed) rather than aborting the daemon. */
+      g_warning ("re-reading accepted target %s failed: %s", path, local_error->message);
+      return NULL;
+    }
   JsonObject *obj = json_node_get_object (node);
   SbTargetInfo *info = g_new0 (SbTargetInfo, 1);
   info->path = g_strdup (path);

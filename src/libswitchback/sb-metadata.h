@@ -110,7 +110,8 @@ GBytes *sb_metadata_get_bytes (SbMetadata *md);
 /* The whole envelope, and its "signed" object (borrowed; unknown fields included). */
 JsonNode *sb_metadata_get_json (SbMetadata *md);
 JsonObject *sb_metadata_get_signed (SbMetadata *md);
-/* Canonical JSON of the signed part: the bytes signatures are made over (borrowed). */
+/* Canonical JSON of the signed part: the bytes signatures are made over (borrowed). NULL, with
+ * a warning, only if re-encoding what parsed fails (out of memory): never an abort. */
 GBytes *sb_metadata_get_signed_bytes (SbMetadata *md);
 /* The hex signature made by @keyid, or NULL. */
 const char *sb_metadata_get_signature (SbMetadata *md, const char *keyid);

@@ -7,6 +7,7 @@
 #include "sb-ostree-install.h"
 #include "sb-ostree-module.h"
 #include "sb-ostree-slots.h"
+#include "sb-test-hooks.h"
 
 #include <gmodule.h>
 #include <string.h>
@@ -26,8 +27,8 @@ sb_ostree_install_is_configured (const SbConfig *config)
 const char *
 sb_ostree_module_path (void)
 {
-  const char *env = g_getenv (SB_OSTREE_MODULE_ENV);
-  return env != NULL && env[0] != '\0' ? env : SB_PKGLIBDIR "/switchback-ostree.so";
+  const char *env = sb_test_hook_get (SB_TEST_HOOK_OSTREE_MODULE);
+  return env != NULL ? env : SB_PKGLIBDIR "/switchback-ostree.so";
 }
 
 /* The module stays loaded for the life of the process (g_module_make_resident): its code may
@@ -47,9 +48,8 @@ load_module (GError **error)
   if (module == NULL)
     {
       sb_throw (error, SB_ERROR_UNSUPPORTED,
-                "OSTree support is not available: cannot load the module %s (%s); install it, "
-                "or set %s to its path",
-                path, g_module_error (), SB_OSTREE_MODULE_ENV);
+                "OSTree support is not available: cannot load the module %s (%s); install it",
+                path, g_module_error ());
       return NULL;
     }
   gpointer sym = NULL;

@@ -29,7 +29,8 @@ G_BEGIN_DECLS
 /* The one symbol the module exports: a const SbOstreeModule. */
 #define SB_OSTREE_MODULE_SYMBOL "sb_ostree_module"
 
-/* The environment variable that names another module file (tests run the build tree's). */
+/* The environment variable that names another module file (tests run the build tree's): a
+ * test hook, honoured only in a build with --enable-test-hooks (sb-test-hooks.h). */
 #define SB_OSTREE_MODULE_ENV "SWITCHBACK_OSTREE_MODULE"
 
 typedef struct
@@ -48,8 +49,8 @@ typedef struct
     sizeof (SbBootContext), sizeof (SbConfig), sizeof (SbInstallTarget), sizeof (SbInstallStats)  \
   }
 
-/* The module file switchback loads: $SWITCHBACK_OSTREE_MODULE when set and not empty, else
- * $(pkglibdir)/switchback-ostree.so. */
+/* The module file switchback loads: $(pkglibdir)/switchback-ostree.so, or with test hooks
+ * (sb-test-hooks.h) $SWITCHBACK_OSTREE_MODULE when set and not empty. */
 const char *sb_ostree_module_path (void);
 
 /* The implementations inside the module (and in tests that link libostree themselves); the

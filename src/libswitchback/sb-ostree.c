@@ -4,6 +4,7 @@
 #include "sb-ostree.h"
 
 #include "sb-error.h"
+#include "sb-url-policy.h"
 
 #include <errno.h>
 #include <string.h>
@@ -184,19 +185,8 @@ sb_ostree_check_target (const char *target_name, const char *sha256, gint64 leng
   return TRUE;
 }
 
-static gboolean
-host_is_loopback (const char *host)
-{
-  if (host == NULL)
-    return FALSE;
-  if (g_ascii_strcasecmp (host, "localhost") == 0 || g_str_equal (host, "::1")
-      || g_str_equal (host, "[::1]"))
-    return TRUE;
-  g_autoptr (GInetAddress) addr = g_inet_address_new_from_string (host);
-  return addr != NULL && g_inet_address_get_is_loopback (addr);
-}
-
-/* DESIGN §2: plain http only to loopback or when the config allows it. */
+/* DESIGN §2, one policy with the fetcher (sb-url-policy.h): plain http only to loopback or when
+ * the config allows it; a target's custom.uri is never file://. */
 static gboolean
 check_url (const SbOstreePullOptions *opts, GError **error)
 {
@@ -204,18 +194,13 @@ check_url (const SbOstreePullOptions *opts, GError **error)
     return sb_throw (error, SB_ERROR_CONFIG,
                      "no OSTree repository URL: set [ostree] ostree-url or give the target a "
                      "custom.uri");
-  g_autoptr (GUri) uri = g_uri_parse (opts->url, G_URI_FLAGS_NONE, NULL);
-  const char *scheme = uri ? g_uri_get_scheme (uri) : NULL;
-  if (scheme == NULL || g_uri_get_host (uri) == NULL
-      || (g_ascii_strcasecmp (scheme, "https") != 0 && g_ascii_strcasecmp (scheme, "http") != 0))
-    return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
-                     "OSTree repository URL '%s' is not an http(s) URL", opts->url);
-  if (g_ascii_strcasecmp (scheme, "http") == 0 && !opts->allow_http
-      && !host_is_loopback (g_uri_get_host (uri)))
-    return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
-                     "OSTree repository URL '%s' is plain http to a host that is not loopback; "
-                     "use https or set [uptane] allow-http",
-                     opts->url);
+  if (!sb_url_policy_check (opts->url,
+                            opts->url_from_metadata ? SB_URL_FROM_METADATA : SB_URL_FROM_CONFIG,
+                            opts->allow_http, NULL, NULL, error))
+    {
+      g_prefix_error (error, "OSTree repository URL: ");
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -224,7 +209,8 @@ sb_ostree_pull_options_init (SbOstreePullOptions *opts, const SbConfig *config,
                              const char *custom_uri)
 {
   memset (opts, 0, sizeof *opts);
-  opts->url = (custom_uri != NULL && *custom_uri != '\0') ? custom_uri : config->ostree_url;
+  opts->url_from_metadata = custom_uri != NULL && *custom_uri != '\0';
+  opts->url = opts->url_from_metadata ? custom_uri : config->ostree_url;
   opts->tls_ca = config->tls_ca;
   opts->tls_cert = config->tls_cert;
   opts->tls_key = config->tls_key;

@@ -73,6 +73,7 @@ typedef struct
   const char *tls_cert;  /* client certificate for mutual TLS, or NULL */
   const char *tls_key;   /* its key, or NULL */
   gboolean allow_http;   /* plain http:// to a non-loopback host ([uptane] allow-http) */
+  gboolean url_from_metadata; /* @url is a target's custom.uri: never file:// */
   gboolean progress;     /* report progress on stderr */
   guint network_retries; /* libostree's retries of a failed transfer; 0: its default (5) */
 } SbOstreePullOptions;
@@ -85,8 +86,9 @@ void sb_ostree_pull_options_init (SbOstreePullOptions *opts, const SbConfig *con
 
 /* Pulls commit @checksum and everything it references into the sysroot's repository, then
  * verifies it (sb_ostree_verify_commit). In order:
- * 1. the URL must be https, or http to loopback, or http with @opts->allow_http
- *    (SB_ERROR_INVALID_ARGUMENT otherwise);
+ * 1. the URL must pass the URL policy (sb-url-policy.h): https, or http to loopback, or http
+ *    with @opts->allow_http, or file:// when it is not from metadata (SB_ERROR_URL_REFUSED
+ *    otherwise);
  * 2. the remote SB_OSTREE_REMOTE is (re)configured with the URL and the TLS files, GPG off;
  * 3. the commit object alone is fetched and its checksum checked;
  * 4. free space is checked: the commit's `ostree.sizes` metadata, when present, gives the

@@ -175,7 +175,7 @@ load_root (SbUpdater *u, GError **error)
       if (data == NULL)
         {
           /* A missing N+1.root.json means the current root is the newest (TUF §5.3.3). */
-          if (g_error_matches (local_error, SB_ERROR, SB_ERROR_NOT_FOUND))
+          if (g_error_matches (local_error, SB_ERROR, SB_ERROR_NOT_ON_SERVER))
             return TRUE;
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
                                       "Fetching root version %" G_GINT64_FORMAT ": ", next);
@@ -593,7 +593,9 @@ sb_updater_download_target (SbUpdater *u, const SbTargetInfo *info, const char *
 gboolean
 sb_updater_init_metadata_dir (const char *metadata_dir, const char *root_path, GError **error)
 {
-  g_autoptr (GBytes) root = sb_read_file (root_path, SB_UPDATER_ROOT_MAX_LENGTH * 16, error);
+  /* The same cap as every later load of root.json (sb_updater_new, the root chain): a root
+   * accepted here but refused at the next refresh would leave the device unable to update. */
+  g_autoptr (GBytes) root = sb_read_file (root_path, SB_UPDATER_ROOT_MAX_LENGTH, error);
   if (root == NULL)
     return FALSE;
   if (!sb_durable_mkdir_p (metadata_dir, 0755, error))

@@ -103,7 +103,8 @@ char *sb_updater_target_url (SbUpdater *updater, const SbTargetInfo *info,
 SbTrustedSet *sb_updater_get_trusted_set (SbUpdater *updater);
 
 /* Copies the root file @root_path into @metadata_dir as root.json (durably), creating the
- * directory. No check is made: the root is trusted by whoever installs it (TUF §5.2). */
+ * directory. No check is made: the root is trusted by whoever installs it (TUF §5.2). A file
+ * over SB_UPDATER_ROOT_MAX_LENGTH, the cap every later load of a root applies, is refused. */
 gboolean sb_updater_init_metadata_dir (const char *metadata_dir, const char *root_path,
                                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 

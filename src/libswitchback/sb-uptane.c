@@ -8,6 +8,7 @@
 #include "sb-install-state.h"
 #include "sb-metadata-stage.h"
 #include "sb-uptane-freshness.h"
+#include "sb-url-policy.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,21 +48,6 @@ sb_uptane_metadata_dir (const char *state_dir, const char *repo)
   return g_build_filename (state_dir, SB_UPTANE_METADATA_DIR_NAME, repo, NULL);
 }
 
-static guint
-env_positive (const char *name, guint fallback)
-{
-  const char *text = g_getenv (name);
-  if (text == NULL)
-    return fallback;
-  guint64 v = 0;
-  if (!g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT, &v, NULL))
-    {
-      g_warning ("Ignoring %s=%s: not a positive integer", name, text);
-      return fallback;
-    }
-  return (guint) v;
-}
-
 void
 sb_uptane_fetcher_options (SbConfig *config, SbFetcherOptions *opts)
 {
@@ -70,8 +56,11 @@ sb_uptane_fetcher_options (SbConfig *config, SbFetcherOptions *opts)
   opts->client_cert = config->tls_cert;
   opts->client_key = config->tls_key;
   opts->allow_http = config->allow_http;
-  opts->low_speed_limit = env_positive (SB_UPTANE_ENV_LOW_SPEED_LIMIT, opts->low_speed_limit);
-  opts->low_speed_time = env_positive (SB_UPTANE_ENV_LOW_SPEED_TIME, opts->low_speed_time);
+  opts->low_speed_limit = config->low_speed_limit;
+  opts->low_speed_time = config->low_speed_time;
+  opts->connect_timeout = config->connect_timeout;
+  opts->max_retries = config->retries;
+  opts->retry_base_ms = config->retry_delay_ms;
 }
 
 SbUptane *
@@ -368,6 +357,20 @@ match_with_image (SbUptane *u, SbUptaneTarget *target, const SbUptanePrimary *pr
   return sb_uptane_match_image_target (target, info, primary, error);
 }
 
+/* A custom.uri is chosen by metadata, signed with the Director's online keys: it must be http(s)
+ * under the same plain-http rule as the configured bases, and never a local file or device
+ * (sb-url-policy.h). Refused here, the whole update is refused before anything is fetched. */
+static gboolean
+check_target_uri (SbUptane *u, const SbUptaneTarget *target, GError **error)
+{
+  if (target->uri == NULL
+      || sb_url_policy_check (target->uri, SB_URL_FROM_METADATA, u->config->allow_http, NULL,
+                              NULL, error))
+    return TRUE;
+  g_prefix_error (error, "target %s: custom.uri: ", target->name);
+  return FALSE;
+}
+
 static SbUptaneUpdate *
 verify (SbUptane *u, gint64 reference_time, GError **error)
 {
@@ -421,7 +424,8 @@ verify (SbUptane *u, gint64 reference_time, GError **error)
           return NULL;
         }
       for (guint i = 0; i < update->targets->len; i++)
-        if (!match_with_image (u, update->targets->pdata[i], &primary, error))
+        if (!match_with_image (u, update->targets->pdata[i], &primary, error)
+            || !check_target_uri (u, update->targets->pdata[i], error))
           return NULL;
     }
 

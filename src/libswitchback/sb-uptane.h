@@ -55,16 +55,9 @@ G_BEGIN_DECLS
 /* DESIGN §2: Director targets are capped like root and timestamp. */
 #define SB_UPTANE_DIRECTOR_TARGETS_MAX_LENGTH (64 * 1024)
 
-/* Environment variables that override the fetcher's minimum speed (DESIGN §2): a transfer whose
- * average stays below SWITCHBACK_LOW_SPEED_LIMIT bytes per second over a window of
- * SWITCHBACK_LOW_SPEED_TIME seconds is cut off as a slow retrieval attack. For links slower
- * than the defaults (1024 bytes/s over 30 s), and for tests. Positive integers; anything else
- * is ignored with a warning. */
-#define SB_UPTANE_ENV_LOW_SPEED_LIMIT "SWITCHBACK_LOW_SPEED_LIMIT"
-#define SB_UPTANE_ENV_LOW_SPEED_TIME "SWITCHBACK_LOW_SPEED_TIME"
-
-/* Fetcher options from @config: [tls] ca, cert, key, [uptane] allow-http, and the environment
- * overrides above. The strings are borrowed from @config. */
+/* Fetcher options from @config: [tls] ca, cert, key, [uptane] allow-http, and [network]
+ * low-speed-limit, low-speed-time, connect-timeout, retries, retry-delay-ms. The strings are
+ * borrowed from @config. */
 void sb_uptane_fetcher_options (SbConfig *config, SbFetcherOptions *opts);
 
 /* <state_dir>/metadata/@repo (@repo is SB_UPTANE_DIRECTOR or SB_UPTANE_IMAGE). */

@@ -76,7 +76,7 @@ sb_repo_cmd_serve (int argc, char **argv)
   gint port = -1;
   g_autofree char *bind = NULL, *cert = NULL, *key = NULL, *client_ca = NULL;
   g_autofree char *port_file = NULL;
-  gboolean uptane = FALSE, ota_ce = FALSE, verbose = FALSE, no_control = FALSE;
+  gboolean uptane = FALSE, ota_ce = FALSE, verbose = FALSE, control = FALSE;
   g_auto (GStrv) faults = NULL;
   g_auto (GStrv) mounts = NULL;
   GOptionEntry entries[] = {
@@ -103,7 +103,8 @@ sb_repo_cmd_serve (int argc, char **argv)
     { "mount", 0, 0, G_OPTION_ARG_STRING_ARRAY, &mounts,
       "Also serve DIRECTORY at /PREFIX/ (e.g. /treehub=ostree-repo); repeatable",
       "/PREFIX=DIRECTORY" },
-    { "no-control", 0, 0, G_OPTION_ARG_NONE, &no_control, "Disable the /_control/ endpoint", NULL },
+    { "control", 0, 0, G_OPTION_ARG_NONE, &control,
+      "Enable the unauthenticated /_control/ fault endpoint (tests only; off by default)", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log each request on stderr", NULL },
     { NULL },
   };
@@ -114,7 +115,8 @@ sb_repo_cmd_serve (int argc, char **argv)
       "PUT /director/manifest (verified against register-ecu keys, stored under\n"
       "DIR/director/manifests/, one line on stdout each), /repo/FILE and /repo/targets/NAME.\n"
       "Targets honour Range requests (206). Files stream from disk in 512 KiB chunks.",
-      "Fault modes (--fault, or at run time POST /_control/fault?path=P&mode=M[&times=N]):\n"
+      "Fault modes (--fault, or with --control at run time POST\n"
+      "/_control/fault?path=P&mode=M[&times=N]):\n"
       "  delay=MS  throttle=BYTES_PER_SEC  truncate=N  corrupt  endless  status=CODE\n"
       "  drop-connection-after=N  ignore-range  none (clears)\n"
       "A PATH ending in '*' matches every path under it. POST /_control/reset clears all;\n"
@@ -123,6 +125,7 @@ sb_repo_cmd_serve (int argc, char **argv)
       "  switchback-repo serve repo --port 0 --port-file port.txt\n"
       "  switchback-repo serve uptane --port 8443 --tls-cert server.pem --tls-key server.key \\\n"
       "      --client-ca ca.pem --fault /repo/targets/*=throttle=100000\n"
+      "  switchback-repo serve repo --port 8080 --control &\n"
       "  curl -X POST 'http://127.0.0.1:8080/_control/fault?path=/metadata/timestamp.json"
       "&mode=endless'\n");
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -150,7 +153,7 @@ sb_repo_cmd_serve (int argc, char **argv)
     .uptane = uptane || sb_repo_dir_is_uptane (dir),
     .ota_ce = ota_ce,
     .verbose = verbose,
-    .control = !no_control,
+    .control = control,
     .mounts = mounts,
   };
   g_autoptr (SbRepoServer) srv = sb_repo_server_new (&opts, &error);

@@ -21,6 +21,10 @@ static const SbBuiltin builtins[] = {
   { NULL, NULL, NULL, FALSE }
 };
 
+/* Each status means one thing (DESIGN §8, docs/errors.md): 3 the metadata or a URL it chose was
+ * refused for security, 4 the server or the network failed, 5 the slot or disk failed, 1 a local
+ * problem (configuration, state, a missing local file or partition, a bug). 2, usage, is only
+ * ever the command line's: no library error is the user's typing. */
 SbExitCode
 sb_cli_exit_code (const GError *error)
 {
@@ -44,21 +48,27 @@ sb_cli_exit_code (const GError *error)
     case SB_ERROR_BAD_ECU_ID:
     case SB_ERROR_MISMATCH:
     case SB_ERROR_REPLAY:
+    case SB_ERROR_URL_REFUSED:
       return SB_EXIT_REFUSED;
     case SB_ERROR_ENDLESS_DATA:
     case SB_ERROR_SLOW_RETRIEVAL:
     case SB_ERROR_DOWNLOAD:
-    case SB_ERROR_NOT_FOUND:
+    case SB_ERROR_NOT_ON_SERVER:
       return SB_EXIT_DOWNLOAD;
     case SB_ERROR_NO_SPACE:
     case SB_ERROR_SLOT_BUSY:
     case SB_ERROR_INSTALL:
       return SB_EXIT_INSTALL;
+    case SB_ERROR_FAILED:
     case SB_ERROR_INVALID_ARGUMENT:
-      return SB_EXIT_USAGE;
-    default:
+    case SB_ERROR_IO:
+    case SB_ERROR_UNSUPPORTED:
+    case SB_ERROR_NOT_FOUND:
+    case SB_ERROR_CONFIG:
+    case SB_ERROR_STATE:
       return SB_EXIT_ERROR;
     }
+  return SB_EXIT_ERROR;
 }
 
 void

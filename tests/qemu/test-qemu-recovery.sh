@@ -130,7 +130,7 @@ echo "# time: images $((SECONDS - t0)) s"
 serve () {
   local name="$1"
   shift
-  "$repo_tool" serve "$name/repo" --uptane --bind 127.0.0.1 --port 0 --port-file "$name/port" \
+  "$repo_tool" serve "$name/repo" --control --uptane --bind 127.0.0.1 --port 0 --port-file "$name/port" \
     "$@" >"$name/serve.log" 2>&1 &
   SB_PIDS+=("$!")
   wait_for_file "$name/port" 20
