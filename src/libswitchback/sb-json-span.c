@@ -289,10 +289,10 @@ sb_json_parse_span_object (SbJsonParser *p, guint depth, GError **error)
         }
     }
 
-  JsonObject *placeholder = json_object_new ();
-  map->placeholder = placeholder;
+  /* json_node_init_object takes a reference of its own; the map keeps the one from new. */
+  map->placeholder = json_object_new ();
   p->map = g_steal_pointer (&map);
-  return json_node_init_object (json_node_alloc (), placeholder);
+  return json_node_init_object (json_node_alloc (), p->map->placeholder);
 }
 
 JsonNode *
@@ -332,6 +332,9 @@ sb_json_span_map_unref (SbJsonSpanMap *map)
 {
   if (map == NULL || !g_atomic_int_dec_and_test (&map->ref_count))
     return;
+  /* The map holds its own reference to the placeholder (the parsed tree holds the other). */
+  if (map->placeholder != NULL)
+    json_object_unref (map->placeholder);
   g_bytes_unref (map->bytes);
   g_string_free (map->keys, TRUE);
   g_array_unref (map->members);
