@@ -680,7 +680,10 @@ pretty_node (GString *out, JsonNode *node, guint level)
         g_autoptr (GList) members = json_object_get_members (obj);
         if (members == NULL)
           {
-            g_string_append (out, level == 0 ? "{}" : "{  }");
+            /* json-glib's quirk, kept so files keep their form: the indent inside. */
+            g_string_append_c (out, '{');
+            pretty_indent (out, level);
+            g_string_append_c (out, '}');
             return;
           }
         g_string_append (out, "{\n");
