@@ -18,8 +18,8 @@ $R init plain >/dev/null
 $R add-target plain a.bin --name images/a.bin >/dev/null
 $R delegate plain --to apps --paths 'apps/*' >/dev/null
 $R add-target plain a.bin --name apps/x.bin >/dev/null
-$R delegate plain --from apps --to deep --paths 'apps/deep/*' --terminating >/dev/null
-$R add-target plain a.bin --name apps/deep/y.bin --publish >/dev/null
+$R delegate plain --from apps --to deep --paths 'apps/deep-*' --terminating >/dev/null
+$R add-target plain a.bin --name apps/deep-y.bin --publish >/dev/null
 $R init bins >/dev/null
 $R delegate-succinct bins --bit-length 2 --name-prefix bin >/dev/null
 $R add-target bins a.bin --name f/1.bin --publish >/dev/null
@@ -39,7 +39,7 @@ chain () {
 }
 chain repo-top plain images/a.bin
 chain repo-delegated plain apps/x.bin apps
-chain repo-two-levels plain apps/deep/y.bin apps deep
+chain repo-two-levels plain apps/deep-y.bin apps deep
 bin=$(cd bins/metadata && ls bin-*.json | head -1)
 chain repo-succinct bins f/1.bin "${bin%.json}" || true
 for f in plain/metadata/1.root.json plain/metadata/timestamp.json plain/metadata/snapshot.json \
