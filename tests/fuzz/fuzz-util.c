@@ -43,8 +43,6 @@ sb_fuzz_init (void)
   if (done)
     return;
   done = TRUE;
-  /* Before GLib's first allocation: otherwise slices hide leaks from LeakSanitizer. */
-  g_setenv ("G_SLICE", "always-malloc", TRUE);
   g_log_set_default_handler (log_handler, NULL);
   g_log_set_always_fatal (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL);
   g_autoptr (GError) error = NULL;

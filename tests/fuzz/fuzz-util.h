@@ -8,9 +8,10 @@
 int LLVMFuzzerInitialize (int *argc, char ***argv);
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
-/* Once per process: plain malloc for GLib (so LeakSanitizer sees every block), a log handler
- * that drops the warnings a damaged input rightly causes but aborts on a critical (a broken
- * precondition is a bug, whatever the input). */
+/* Once per process: a log handler that drops the warnings a damaged input rightly causes but
+ * aborts on a critical (a broken precondition is a bug, whatever the input). GLib reads
+ * G_SLICE before any of this runs: the callers set G_SLICE=always-malloc in the environment,
+ * so that LeakSanitizer sees GLib's blocks (run-fuzzers.sh; replay.c runs itself again). */
 void sb_fuzz_init (void);
 
 /* A directory of this process, emptied of the files the last input wrote. */
