@@ -5,7 +5,7 @@ set -eu
 
 pkgs="build-essential autoconf automake libtool pkg-config autoconf-archive
  libglib2.0-dev libjson-glib-dev libcurl4-openssl-dev libssl-dev
- libostree-dev libfdisk-dev libsoup-3.0-dev
+ libostree-dev libfdisk-dev libsoup-3.0-dev clang libclang-rt-14-dev
  ostree grub-common fdisk util-linux e2fsprogs dosfstools mtools
  curl openssl faketime time python3 python3-cryptography python3-requests
  git ca-certificates glib-networking busybox stress-ng"

@@ -5,8 +5,10 @@
 #include "sb-error.h"
 #include "sb-test-util.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct {
   char *dir;
@@ -93,6 +95,43 @@ test_read_file_cap (Fixture *f, gconstpointer data)
   g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
 }
 
+/* A FIFO where a state file (install.json, counters.json, the cmdline) belongs is refused at
+ * once: open() must not wait for a writer, which hung the boot. A FIFO with a writer and data
+ * in it is refused just the same, and so are a directory and a symbolic link. */
+static void
+test_read_file_refuses_non_regular (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *fifo = g_build_filename (f->dir, "counters.json", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  g_autoptr (GBytes) b = sb_read_file (fifo, 1024, &error);
+  g_assert_null (b);
+  g_assert_error (error, SB_ERROR, SB_ERROR_STATE);
+  g_clear_error (&error);
+
+  int writer = open (fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  g_assert_cmpint (writer, >=, 0);
+  g_assert_cmpint (write (writer, "{}", 2), ==, 2);
+  g_autoptr (GBytes) b2 = sb_read_file (fifo, 1024, &error);
+  g_assert_null (b2);
+  g_assert_error (error, SB_ERROR, SB_ERROR_STATE);
+  g_clear_error (&error);
+  g_assert_cmpint (close (writer), ==, 0);
+
+  g_autoptr (GBytes) b3 = sb_read_file (f->dir, 1024, &error);
+  g_assert_null (b3);
+  g_assert_error (error, SB_ERROR, SB_ERROR_STATE);
+  g_clear_error (&error);
+
+  g_autofree char *real = g_build_filename (f->dir, "install.json", NULL);
+  g_autofree char *link = g_build_filename (f->dir, "link.json", NULL);
+  g_assert_true (sb_durable_write (real, "{}", 2, 0644, &error));
+  g_assert_cmpint (symlink (real, link), ==, 0);
+  g_autoptr (GBytes) b4 = sb_read_file (link, 1024, &error);
+  g_assert_null (b4);
+  g_assert_error (error, SB_ERROR, SB_ERROR_STATE);
+}
+
 static void
 test_unlink_and_mkdir (Fixture *f, gconstpointer data)
 {
@@ -123,6 +162,8 @@ main (int argc, char **argv)
   g_test_add ("/durable/write/missing-dir-fails", Fixture, NULL, setup,
               test_missing_dir_fails_cleanly, teardown);
   g_test_add ("/durable/read/cap-and-missing", Fixture, NULL, setup, test_read_file_cap, teardown);
+  g_test_add ("/durable/read/non-regular-refused", Fixture, NULL, setup,
+              test_read_file_refuses_non_regular, teardown);
   g_test_add ("/durable/unlink-and-mkdir", Fixture, NULL, setup, test_unlink_and_mkdir, teardown);
   return g_test_run ();
 }

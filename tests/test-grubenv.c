@@ -251,6 +251,47 @@ test_bad_block_refused (Fixture *f, gconstpointer data)
   assert_load_refused (missing, SB_ERROR_NOT_FOUND);
 }
 
+/* A comment whose last byte is a backslash escapes the newline before the padding: a set
+ * there would append inside the comment, and neither GRUB nor get would see it. */
+static void
+test_escaped_comment_refused (Fixture *f, gconstpointer data)
+{
+  char block[SB_GRUBENV_SIZE];
+  memset (block, '#', sizeof block);
+  const char lines[] = SB_GRUBENV_SIGNATURE "a=1\n#c\\\n";
+  memcpy (block, lines, sizeof lines - 1);
+  write_raw (f->ours, block, sizeof block);
+  assert_load_refused (f->ours, SB_ERROR_STATE);
+  /* The same comment with a real newline after the backslash pair is fine. */
+  const char ok_lines[] = SB_GRUBENV_SIGNATURE "a=1\n#c\\\\\n";
+  memset (block, '#', sizeof block);
+  memcpy (block, ok_lines, sizeof ok_lines - 1);
+  write_raw (f->ours, block, sizeof block);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbGrubenv) env = sb_grubenv_load (f->ours, &error);
+  g_assert_no_error (error);
+  g_assert_true (sb_grubenv_set (env, "b", "2", &error));
+  g_assert_true (sb_grubenv_save (env, &error));
+  g_autoptr (SbGrubenv) again = sb_grubenv_load (f->ours, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sb_grubenv_get (again, "b"), ==, "2");
+}
+
+/* A FIFO in place of the block is refused at once, with no writer: open() must not wait for
+ * one (that hung the boot). A symbolic link is refused too. */
+static void
+test_fifo_and_symlink_refused (Fixture *f, gconstpointer data)
+{
+  g_autofree char *fifo = g_build_filename (f->dir, "fifo", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  assert_load_refused (fifo, SB_ERROR_STATE);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (sb_grubenv_create (f->ours, &error));
+  g_autofree char *link = g_build_filename (f->dir, "link", NULL);
+  g_assert_cmpint (symlink (f->ours, link), ==, 0);
+  assert_load_refused (link, SB_ERROR_STATE);
+}
+
 static void
 test_overflow_refused (Fixture *f, gconstpointer data)
 {
@@ -383,6 +424,8 @@ main (int argc, char **argv)
   ADD ("/grubenv/save/in-place-keeps-inode-and-size", test_save_in_place);
   ADD ("/grubenv/load/wrong-size-refused", test_wrong_size_refused);
   ADD ("/grubenv/load/bad-block-refused", test_bad_block_refused);
+  ADD ("/grubenv/load/escaped-newline-before-padding-refused", test_escaped_comment_refused);
+  ADD ("/grubenv/load/fifo-and-symlink-refused", test_fifo_and_symlink_refused);
   ADD ("/grubenv/set/overflow-refused", test_overflow_refused);
   ADD ("/grubenv/set/bad-name-refused", test_bad_name_refused);
   ADD ("/grubenv/save/replaced-file-refused", test_save_refuses_replaced_file);

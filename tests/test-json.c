@@ -566,6 +566,46 @@ test_pretty_round_trip (Fixture *f, gconstpointer data)
   g_assert_cmpstr (g_list_nth_data (members, 2), ==, "m");
 }
 
+/* Doubles stay doubles that parse back: json-glib's generator wrote 2E195 as "2e+195.0". */
+static void
+test_pretty_doubles_parse_back (Fixture *f, gconstpointer data)
+{
+  static const char *const docs[] = { "2E195", "[5.0,-0.5,1e-300,2E195,-1E+2,0.1]",
+                                      "{\"d\":{\"x\":1.7976931348623157e308}}" };
+  for (guint i = 0; i < G_N_ELEMENTS (docs); i++)
+    {
+      g_autoptr (JsonNode) node = parse (docs[i], &f->error);
+      g_assert_no_error (f->error);
+      g_autofree char *pretty = sb_json_pretty (node);
+      g_autoptr (JsonNode) again = parse (pretty, &f->error);
+      g_assert_no_error (f->error);
+      g_assert_true (json_node_equal (node, again));
+    }
+  g_autoptr (JsonNode) five = parse ("[5.0]", &f->error);
+  g_autofree char *text = sb_json_pretty (five);
+  g_assert_cmpstr (text, ==, "[\n  5.0\n]\n");
+}
+
+/* Without doubles the text is what json-glib's pretty generator writes, so state files that
+ * sb_json_pretty writes keep their form. */
+static void
+test_pretty_matches_json_glib (Fixture *f, gconstpointer data)
+{
+  const char *doc = "{\"a\":{},\"b\":[],\"c\":[1,{\"x\":null,\"y\":true,\"z\":[[]]}],"
+                    "\"d\":\"q\\\"\\\\\\n\\t\\u0001\\u007f\\u00e9/\",\"e\":-5,\"f\":{\"g\":{}}}";
+  g_autoptr (JsonNode) node = parse (doc, &f->error);
+  g_assert_no_error (f->error);
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  json_generator_set_pretty (gen, TRUE);
+  json_generator_set_indent (gen, 2);
+  json_generator_set_indent_char (gen, ' ');
+  json_generator_set_root (gen, node);
+  g_autofree char *expected_text = json_generator_to_data (gen, NULL);
+  g_autofree char *expected = g_strconcat (expected_text, "\n", NULL);
+  g_autofree char *pretty = sb_json_pretty (node);
+  g_assert_cmpstr (pretty, ==, expected);
+}
+
 /* ---- typed getters ---- */
 
 static void
@@ -934,6 +974,8 @@ main (int argc, char **argv)
 
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/json/parse/valid/scalars", test_parse_scalars);
+  ADD ("/json/pretty/doubles-parse-back", test_pretty_doubles_parse_back);
+  ADD ("/json/pretty/matches-json-glib-without-doubles", test_pretty_matches_json_glib);
   ADD ("/json/parse/valid/integers-exact-int64", test_parse_integers);
   ADD ("/json/parse/valid/strings-and-escapes", test_parse_strings);
   ADD ("/json/parse/valid/document-keeps-member-order", test_parse_document_keeps_order);

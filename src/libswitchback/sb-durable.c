@@ -129,13 +129,36 @@ sb_durable_mkdir_p (const char *path, mode_t mode, GError **error)
 GBytes *
 sb_read_file (const char *path, gsize max_len, GError **error)
 {
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: open() of a FIFO put where a state file belongs would wait for a writer
+   * forever, and hang the boot; it is refused below instead. O_NOFOLLOW: a state file is the
+   * file itself, never a link elsewhere. */
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
   if (fd < 0)
     {
       int errsv = errno;
+      if (errsv == ELOOP)
+        {
+          sb_throw (error, SB_ERROR_STATE, "reading %s: it is a symbolic link, not a file", path);
+          return NULL;
+        }
       SbErrorCode code = sb_error_code_from_errno (errsv, SB_ERROR_IO);
       errno = errsv;
       sb_throw_errno (error, code, "reading %s", path);
+      return NULL;
+    }
+  struct stat st;
+  if (fstat (fd, &st) < 0)
+    {
+      int errsv = errno;
+      (void) close (fd);
+      errno = errsv;
+      sb_throw_errno (error, SB_ERROR_IO, "stat of %s", path);
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      (void) close (fd);
+      sb_throw (error, SB_ERROR_STATE, "reading %s: it is not a regular file", path);
       return NULL;
     }
   g_autoptr (GByteArray) buf = g_byte_array_new ();

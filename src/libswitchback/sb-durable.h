@@ -33,7 +33,10 @@ gboolean sb_durable_mkdir_p (const char *path, mode_t mode, GError **error)
 gboolean sb_fsync_dir (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Reads a whole file of at most @max_len bytes. A longer file is refused with
- * SB_ERROR_ENDLESS_DATA rather than read into memory; a missing one is SB_ERROR_NOT_FOUND. */
+ * SB_ERROR_ENDLESS_DATA rather than read into memory; a missing one is SB_ERROR_NOT_FOUND.
+ * Anything but a regular file (a FIFO, a device, a directory) and a symbolic link are
+ * SB_ERROR_STATE, refused without blocking: a FIFO in place of a state file cannot hang the
+ * caller. */
 GBytes *sb_read_file (const char *path, gsize max_len, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

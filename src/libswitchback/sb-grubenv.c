@@ -90,9 +90,18 @@ validate_block (const guint8 *buf, const char *path, GError **error)
     return sb_throw (error, SB_ERROR_STATE,
                      "%s is not a GRUB environment block: it does not start with \"%s\"", path,
                      "# GRUB Environment Block");
-  for (gsize p = HEADER_LEN; p < SB_GRUBENV_SIZE;)
+  /* GRUB's set appends after the last newline before the padding. That newline must end a
+   * line: one escaped by a backslash (a comment "#c\" as the last line) continues the comment
+   * into the padding, and whatever set appends there would be part of that comment, read by
+   * neither GRUB nor sb_grubenv_get. So the padding must start where a line starts. */
+  gsize padding = free_start (buf);
+  gboolean padding_at_line_start = FALSE;
+  gsize p = HEADER_LEN;
+  while (p < SB_GRUBENV_SIZE)
     {
       gsize name_end, value_start, value_end;
+      if (p == padding)
+        padding_at_line_start = TRUE;
       if (buf[p] == '#')
         {
           p = next_line (buf, p);
@@ -105,11 +114,18 @@ validate_block (const guint8 *buf, const char *path, GError **error)
                          path, p);
       p = value_end + 1;
     }
-  /* GRUB's set appends after the last newline before the padding; without one it gives up. */
-  if (buf[free_start (buf) - 1] != '\n')
+  if (p == padding)
+    padding_at_line_start = TRUE;
+  /* Without a newline before the padding GRUB's set gives up. */
+  if (buf[padding - 1] != '\n')
     return sb_throw (error, SB_ERROR_STATE,
                      "%s is not a valid GRUB environment block: no newline before the padding",
                      path);
+  if (!padding_at_line_start)
+    return sb_throw (error, SB_ERROR_STATE,
+                     "%s is not a valid GRUB environment block: the newline before the padding "
+                     "is escaped by a '\\', so a variable set there would be lost in the line "
+                     "before", path);
   return TRUE;
 }
 
@@ -218,9 +234,17 @@ sb_grubenv_load (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, NULL);
 
-  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO put in its place must not block the boot in open(); it is refused
+   * below as not a regular file. O_NOFOLLOW: GRUB rewrites the sectors of this very file. */
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
   if (fd < 0)
     {
+      if (errno == ELOOP)
+        {
+          sb_throw (error, SB_ERROR_STATE,
+                    "%s is a symbolic link: name the GRUB environment block itself", path);
+          return NULL;
+        }
       SbErrorCode code = sb_error_code_from_errno (errno, SB_ERROR_IO);
       sb_throw_errno (error, code, "opening GRUB environment block %s", path);
       return NULL;
@@ -450,7 +474,10 @@ sb_grubenv_save (SbGrubenv *env, GError **error)
   g_return_val_if_fail (env != NULL, FALSE);
 
   /* In place, as GRUB's save_env: the file keeps its inode, size and sectors. */
-  int fd = open (env->path, O_RDWR | O_CLOEXEC);
+  int fd = open (env->path, O_RDWR | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
+  if (fd < 0 && errno == ELOOP)
+    return sb_throw (error, SB_ERROR_STATE,
+                     "%s is a symbolic link: name the GRUB environment block itself", env->path);
   if (fd < 0)
     {
       SbErrorCode code = sb_error_code_from_errno (errno, SB_ERROR_IO);

@@ -396,6 +396,13 @@ parse_counters (SbCounters *c, JsonObject *obj, GError **error)
           c->has_slot[s] = TRUE;
         }
     }
+  /* What sb_counters_set_pending refuses, load refuses too: a pending release counter below
+   * the committed one is never written, so such a file is damaged (DESIGN §3). */
+  if (c->has_pending && c->has_rollback && c->pending < c->rollback)
+    return sb_throw (error, SB_ERROR_ROLLBACK,
+                     "pending-image-rollback-counter %" G_GUINT64_FORMAT
+                     " is below the committed image-rollback-counter %" G_GUINT64_FORMAT,
+                     c->pending, c->rollback);
   return TRUE;
 }
 

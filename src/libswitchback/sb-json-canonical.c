@@ -1,5 +1,5 @@
 /* sb-json-canonical.c: the OLPC canonical JSON encoder that TUF signs (byte-identical to
- * securesystemslib's encode_canonical), for trees and for span maps, and the pretty printer. */
+ * securesystemslib's encode_canonical), for trees and for span maps. */
 #include "config.h"
 
 #include "sb-json.h"
@@ -387,18 +387,4 @@ sb_json_canonical_with_span_map (JsonNode *node, SbJsonSpanMap *map, GError **er
   if (!canonical_node (out, node, map, 0, error))
     return NULL;
   return g_string_free_to_bytes (g_steal_pointer (&out));
-}
-
-char *
-sb_json_pretty (JsonNode *node)
-{
-  g_return_val_if_fail (node != NULL, NULL);
-
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  json_generator_set_pretty (gen, TRUE);
-  json_generator_set_indent (gen, 2);
-  json_generator_set_indent_char (gen, ' ');
-  json_generator_set_root (gen, node);
-  g_autofree char *text = json_generator_to_data (gen, NULL);
-  return g_strconcat (text, "\n", NULL);
 }

@@ -393,10 +393,10 @@ sb_json_parse_span_object (SbJsonParser *p, guint depth, GError **error)
         }
     }
 
-  JsonObject *placeholder = json_object_new ();
-  map->placeholder = placeholder;
+  /* json_node_init_object takes a reference of its own; the map keeps the one from new. */
+  map->placeholder = json_object_new ();
   p->map = g_steal_pointer (&map);
-  return json_node_init_object (json_node_alloc (), placeholder);
+  return json_node_init_object (json_node_alloc (), p->map->placeholder);
 }
 
 JsonNode *
@@ -436,6 +436,9 @@ sb_json_span_map_unref (SbJsonSpanMap *map)
 {
   if (map == NULL || !g_atomic_int_dec_and_test (&map->ref_count))
     return;
+  /* The map holds its own reference to the placeholder (the parsed tree holds the other). */
+  if (map->placeholder != NULL)
+    json_object_unref (map->placeholder);
   g_bytes_unref (map->bytes);
   g_string_free (map->keys, TRUE);
   g_array_unref (map->members);
@@ -490,4 +493,157 @@ JsonObject *
 sb_json_span_map_get_placeholder (SbJsonSpanMap *map)
 {
   return map->placeholder;
+/* ---- the pretty printer ---- */
+
+/* Written as json-glib's generator writes pretty JSON (2-space indent, "key" : value, strings
+ * escaped the same way), except doubles: json-glib appends ".0" to any double without a '.',
+ * so 2E195 became "2e+195.0", which is not JSON. */
+
+static void
+pretty_indent (GString *out, guint level)
+{
+  for (guint i = 0; i < level; i++)
+    g_string_append (out, "  ");
+}
+
+static void
+pretty_string (GString *out, const char *s)
+{
+  g_string_append_c (out, '"');
+  for (const guchar *c = (const guchar *) s; *c != '\0'; c++)
+    switch (*c)
+      {
+      case '"':
+        g_string_append (out, "\\\"");
+        break;
+      case '\\':
+        g_string_append (out, "\\\\");
+        break;
+      case '\b':
+        g_string_append (out, "\\b");
+        break;
+      case '\f':
+        g_string_append (out, "\\f");
+        break;
+      case '\n':
+        g_string_append (out, "\\n");
+        break;
+      case '\r':
+        g_string_append (out, "\\r");
+        break;
+      case '\t':
+        g_string_append (out, "\\t");
+        break;
+      default:
+        if (*c < 0x20 || *c == 0x7f)
+          g_string_append_printf (out, "\\u%04x", *c);
+        else
+          g_string_append_c (out, (char) *c);
+        break;
+      }
+  g_string_append_c (out, '"');
+}
+
+static void
+pretty_double (GString *out, double d)
+{
+  /* JSON has no NaN or infinity; the parser never makes them, a built tree might. */
+  if (!isfinite (d))
+    {
+      g_string_append (out, "null");
+      return;
+    }
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_dtostr (buf, sizeof buf, d);
+  g_string_append (out, buf);
+  /* Keep it a double when read back: "5" would parse as an integer. */
+  if (strpbrk (buf, ".eE") == NULL)
+    g_string_append (out, ".0");
+}
+
+static void
+pretty_node (GString *out, JsonNode *node, guint level)
+{
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *obj = json_node_get_object (node);
+        g_autoptr (GList) members = json_object_get_members (obj);
+        if (members == NULL)
+          {
+            /* json-glib's quirk, kept so files keep their form: the indent inside. */
+            g_string_append_c (out, '{');
+            pretty_indent (out, level);
+            g_string_append_c (out, '}');
+            return;
+          }
+        g_string_append (out, "{\n");
+        for (GList *l = members; l != NULL; l = l->next)
+          {
+            pretty_indent (out, level + 1);
+            pretty_string (out, l->data);
+            g_string_append (out, " : ");
+            pretty_node (out, json_object_get_member (obj, l->data), level + 1);
+            g_string_append (out, l->next != NULL ? ",\n" : "\n");
+          }
+        pretty_indent (out, level);
+        g_string_append_c (out, '}');
+        return;
+      }
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *arr = json_node_get_array (node);
+        guint n = json_array_get_length (arr);
+        if (n == 0)
+          {
+            g_string_append (out, "[]");
+            return;
+          }
+        g_string_append (out, "[\n");
+        for (guint i = 0; i < n; i++)
+          {
+            pretty_indent (out, level + 1);
+            pretty_node (out, json_array_get_element (arr, i), level + 1);
+            g_string_append (out, i + 1 < n ? ",\n" : "\n");
+          }
+        pretty_indent (out, level);
+        g_string_append_c (out, ']');
+        return;
+      }
+    case JSON_NODE_NULL:
+      g_string_append (out, "null");
+      return;
+    case JSON_NODE_VALUE:
+      break;
+    }
+  switch (json_node_get_value_type (node))
+    {
+    case G_TYPE_INT64:
+      g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+      break;
+    case G_TYPE_DOUBLE:
+      pretty_double (out, json_node_get_double (node));
+      break;
+    case G_TYPE_BOOLEAN:
+      g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+      break;
+    case G_TYPE_STRING:
+      pretty_string (out, json_node_get_string (node));
+      break;
+    default:
+      g_string_append (out, "null");
+      break;
+    }
+}
+
+char *
+sb_json_pretty (JsonNode *node)
+{
+  g_return_val_if_fail (node != NULL, NULL);
+
+  GString *out = g_string_new (NULL);
+  pretty_node (out, node, 0);
+  g_string_append_c (out, '\n');
+  return g_string_free (out, FALSE);
 }

@@ -105,7 +105,9 @@ GBytes *sb_json_canonical_with_span_map (JsonNode *node, SbJsonSpanMap *map, GEr
     G_GNUC_WARN_UNUSED_RESULT;
 
 /* Encodes @node as readable JSON (2-space indent, document key order, ending in a newline) for
- * files people read. The result parses back with sb_json_parse into an equal tree. */
+ * files people read. The result parses back with sb_json_parse into an equal tree; a double
+ * stays a double ("2e+195", "5.0"). NaN and infinity, which sb_json_parse never yields, are
+ * written as null. */
 char *sb_json_pretty (JsonNode *node);
 
 /* Typed, strict accessors for schema checks. Each one names @key (and @what, the object being
