@@ -31,7 +31,7 @@ struct _SbJsonSpanMap {
   GBytes *bytes;           /* the whole source document */
   GString *keys;           /* NUL-separated decoded keys */
   GArray *members;         /* SpanMember, sorted by key */
-  JsonObject *placeholder; /* the empty object standing for this map in the tree (unowned) */
+  JsonObject *placeholder; /* the empty object standing for this map in the tree (a reference) */
 };
 
 #define SB_JSON_PEEK(p) ((p)->pos < (p)->len ? (int) (p)->data[(p)->pos] : -1)
