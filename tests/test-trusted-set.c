@@ -1472,6 +1472,165 @@ test_search_role_not_loaded (Fixture *f, gconstpointer data)
   g_assert_error (error, SB_ERROR, SB_ERROR_INVALID_ARGUMENT);
 }
 
+/* ---- OTA Community Edition metadata recorded by aktualizr (tests/data/ota-ce/README) ---- */
+
+/* 2018-05-01T00:00:00Z: inside the validity of the recorded prov set. */
+#define OTA_CE_PROV_TIME ((gint64) 1525132800)
+/* 2018-08-01T00:00:00Z: inside the validity of the fs-snapshot Director targets. */
+#define OTA_CE_FS_SNAPSHOT_TIME ((gint64) 1533081600)
+/* 2020-01-01T00:00:00Z: the sample1 set expires in 2038. */
+#define OTA_CE_SAMPLE_TIME ((gint64) 1577836800)
+
+static GBytes *
+ota_ce_file (const char *set, const char *name)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "ota-ce", set, name, NULL);
+  g_autoptr (GError) error = NULL;
+  char *text = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &text, &len, &error));
+  g_assert_no_error (error);
+  return g_bytes_new_take (text, len);
+}
+
+static SbTrustedSet *
+ota_ce_set (const char *set, const char *root_name, gint64 reference_time)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) root = ota_ce_file (set, root_name);
+  SbTrustedSet *ts = sb_trusted_set_new_full (root, reference_time, SB_METADATA_OTA_CE, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ts);
+  return ts;
+}
+
+/* An Image repository's full set: root, timestamp, snapshot, targets. */
+static void
+ota_ce_verify_image_set (const char *set, gint64 reference_time)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = ota_ce_set (set, "root.json", reference_time);
+  g_autoptr (GBytes) timestamp = ota_ce_file (set, "timestamp.json");
+  g_autoptr (GBytes) snapshot = ota_ce_file (set, "snapshot.json");
+  g_autoptr (GBytes) targets = ota_ce_file (set, "targets.json");
+  g_assert_true (sb_trusted_set_update_timestamp (ts, timestamp, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (sb_trusted_set_update_snapshot (ts, snapshot, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (sb_trusted_set_update_targets (ts, targets, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sb_metadata_get_n_targets (sb_trusted_set_get_targets (ts)), >, 0);
+}
+
+static void
+test_ota_ce_sample1 (void)
+{
+  /* ed25519 keys spelled in lower case, no scheme, base64 signatures. */
+  ota_ce_verify_image_set ("sample1", OTA_CE_SAMPLE_TIME);
+}
+
+static SbMetadata *
+ota_ce_parse (const char *set, const char *name, SbMetadataType type)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = ota_ce_file (set, name);
+  SbMetadata *md = sb_metadata_new_from_bytes_full (bytes, type, SB_METADATA_OTA_CE, &error);
+  g_assert_no_error (error);
+  return md;
+}
+
+/* RSA keys as PEM with newlines, signed over aktualizr's canonical form. Root and timestamp
+ * load. The snapshot and targets were stored re-indented and do not match what the timestamp
+ * and snapshot list (neither as bytes nor in canonical form, and the timestamp lists snapshot
+ * version 20 where the file is 21), so aktualizr refuses this snapshot, and so does this
+ * client. Their signatures still verify. */
+static void
+test_ota_ce_prov_image (void)
+{
+  g_autoptr (GError) error = NULL;
+  const char *set = "prov/repo";
+  g_autoptr (SbTrustedSet) ts = ota_ce_set (set, "root.json", OTA_CE_PROV_TIME);
+  g_autoptr (GBytes) timestamp = ota_ce_file (set, "timestamp.json");
+  g_assert_true (sb_trusted_set_update_timestamp (ts, timestamp, NULL, &error));
+  g_assert_no_error (error);
+  g_autoptr (GBytes) snapshot = ota_ce_file (set, "snapshot.json");
+  g_assert_false (sb_trusted_set_update_snapshot (ts, snapshot, FALSE, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_LENGTH_MISMATCH);
+  g_clear_error (&error);
+
+  SbMetadata *root = sb_trusted_set_get_root (ts);
+  g_autoptr (SbMetadata) snap = ota_ce_parse (set, "snapshot.json", SB_METADATA_SNAPSHOT);
+  g_assert_true (sb_metadata_verify_delegate (root, SB_ROLE_SNAPSHOT, snap, &error));
+  g_assert_no_error (error);
+  g_autoptr (SbMetadata) targets = ota_ce_parse (set, "targets.json", SB_METADATA_TARGETS);
+  g_assert_true (sb_metadata_verify_delegate (root, SB_ROLE_TARGETS, targets, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (sb_metadata_get_n_targets (targets), >, 0);
+}
+
+static void
+ota_ce_verify_director (const char *set, const char *root_name, gint64 reference_time)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = ota_ce_set (set, root_name, reference_time);
+  g_autoptr (GBytes) targets = ota_ce_file (set, "targets.json");
+  g_assert_true (sb_trusted_set_update_targets_without_snapshot (ts, targets, &error));
+  g_assert_no_error (error);
+  /* The Director's first targets are version 0. */
+  g_assert_cmpint (sb_metadata_get_version (sb_trusted_set_get_targets (ts)), ==, 0);
+}
+
+static void
+test_ota_ce_prov_director (void)
+{
+  ota_ce_verify_director ("prov/director", "root.json", OTA_CE_PROV_TIME);
+}
+
+static void
+test_ota_ce_fs_snapshot_director (void)
+{
+  ota_ce_verify_director ("fs-snapshot/director", "1.root.json", OTA_CE_FS_SNAPSHOT_TIME);
+}
+
+static void
+test_ota_ce_rsassa_pss_root (void)
+{
+  /* Keys spelled "RSA" and "rsa", one with keyid_hash_algorithms. */
+  g_autoptr (SbTrustedSet) ts = ota_ce_set ("rsassa-pss-sha256", "root.json", OTA_CE_SAMPLE_TIME);
+}
+
+/* The recorded sets expired in 2018-2019: at a later time each is refused as expired, as
+ * aktualizr refuses it. */
+static void
+test_ota_ce_prov_expired (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = ota_ce_set ("prov/director", "root.json", SB_TEST_NOW);
+  g_autoptr (GBytes) targets = ota_ce_file ("prov/director", "targets.json");
+  g_assert_false (sb_trusted_set_update_targets_without_snapshot (ts, targets, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_EXPIRED);
+}
+
+/* Standard mode refuses every recorded root (capitalised type, no spec_version, no scheme). */
+static void
+test_ota_ce_standard_mode_refuses (void)
+{
+  const char *const roots[][2] = { { "sample1", "root.json" },
+                                   { "prov/director", "root.json" },
+                                   { "prov/repo", "root.json" },
+                                   { "rsassa-pss-sha256", "root.json" },
+                                   { "fs-snapshot/director", "1.root.json" } };
+  for (guint i = 0; i < G_N_ELEMENTS (roots); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) root = ota_ce_file (roots[i][0], roots[i][1]);
+      g_autoptr (SbTrustedSet) ts = sb_trusted_set_new (root, OTA_CE_PROV_TIME, &error);
+      g_assert_error (error, SB_ERROR, SB_ERROR_BAD_TYPE);
+      g_assert_null (ts);
+    }
+}
+
+
 int
 main (int argc, char **argv)
 {
@@ -1564,6 +1723,15 @@ main (int argc, char **argv)
   ADD ("/target-search/diamond-checked-per-delegator", test_search_diamond);
   ADD ("/target-search/role-not-loaded", test_search_role_not_loaded);
 #undef ADD
+  g_test_add_func ("/trusted-set/ota-ce/recorded/sample1", test_ota_ce_sample1);
+  g_test_add_func ("/trusted-set/ota-ce/recorded/prov-image", test_ota_ce_prov_image);
+  g_test_add_func ("/trusted-set/ota-ce/recorded/prov-director", test_ota_ce_prov_director);
+  g_test_add_func ("/trusted-set/ota-ce/recorded/fs-snapshot-director",
+                   test_ota_ce_fs_snapshot_director);
+  g_test_add_func ("/trusted-set/ota-ce/recorded/rsassa-pss-root", test_ota_ce_rsassa_pss_root);
+  g_test_add_func ("/trusted-set/ota-ce/recorded/expired-later", test_ota_ce_prov_expired);
+  g_test_add_func ("/trusted-set/ota-ce/recorded/standard-mode-refuses",
+                   test_ota_ce_standard_mode_refuses);
 
   return g_test_run ();
 }

@@ -37,6 +37,7 @@ struct _SbKey {
   gint refcount;
   SbKeyType type;
   EVP_PKEY *pkey;
+  GBytes *der; /* the public key as DER SubjectPublicKeyInfo */
   JsonNode *json;
   char *keyid;
 };
@@ -262,6 +263,37 @@ compute_keyid (const char *keytype, const char *scheme, JsonNode *keyval, GError
   return sb_sha256_hex (data, len);
 }
 
+/* Takes @pkey, already checked against @type. */
+static SbKey *
+key_new (JsonNode *key_object, SbKeyType type, const char *keytype, const char *scheme,
+         EVP_PKEY *pkey_in, GError **error)
+{
+  g_autoptr (EVP_PKEY) pkey = pkey_in;
+  JsonObject *obj = json_node_get_object (key_object);
+  g_autofree char *keyid =
+      compute_keyid (keytype, scheme, json_object_get_member (obj, "keyval"), error);
+  if (keyid == NULL)
+    return NULL;
+  unsigned char *der = NULL;
+  int der_len = i2d_PUBKEY (pkey, &der);
+  if (der_len <= 0)
+    {
+      sb_throw (error, SB_ERROR_FAILED, "OpenSSL: cannot encode the public key: %s",
+                sb_openssl_reason ());
+      return NULL;
+    }
+
+  SbKey *key = g_new0 (SbKey, 1);
+  key->refcount = 1;
+  key->type = type;
+  key->pkey = g_steal_pointer (&pkey);
+  key->der = g_bytes_new (der, (gsize) der_len);
+  OPENSSL_free (der);
+  key->json = json_node_ref (key_object);
+  key->keyid = g_steal_pointer (&keyid);
+  return key;
+}
+
 SbKey *
 sb_key_new_from_json (JsonNode *key_object, GError **error)
 {
@@ -318,18 +350,69 @@ sb_key_new_from_json (JsonNode *key_object, GError **error)
       g_prefix_error (error, "%s key: ", keytype);
       return NULL;
     }
-  g_autofree char *keyid =
-      compute_keyid (keytype, scheme, json_object_get_member (obj, "keyval"), error);
-  if (keyid == NULL)
+  return key_new (key_object, type, keytype, scheme, g_steal_pointer (&pkey), error);
+}
+
+SbKey *
+sb_key_new_from_ota_ce_json (JsonNode *key_object, GError **error)
+{
+  g_return_val_if_fail (key_object != NULL, NULL);
+
+  if (!JSON_NODE_HOLDS_OBJECT (key_object))
+    {
+      sb_throw (error, SB_ERROR_PARSE, "key is not a JSON object");
+      return NULL;
+    }
+  JsonObject *obj = json_node_get_object (key_object);
+  const char *keytype = sb_json_get_string (obj, "keytype", "key", error);
+  if (keytype == NULL)
+    return NULL;
+  /* aktualizr's PublicKey (crypto.cc) lower-cases the keytype and knows "ed25519" and "rsa";
+   * MetaWithKeys::ParseKeys refuses the metadata for any other. */
+  g_autofree char *lower = g_ascii_strdown (keytype, -1);
+  SbKeyType type;
+  if (g_str_equal (lower, "ed25519"))
+    type = SB_KEY_TYPE_ED25519;
+  else if (g_str_equal (lower, "rsa"))
+    type = SB_KEY_TYPE_RSA;
+  else
+    {
+      sb_throw (error, SB_ERROR_UNSUPPORTED, "unsupported OTA-CE key type \"%s\"", keytype);
+      return NULL;
+    }
+  JsonObject *keyval = sb_json_get_object (obj, "keyval", "key", error);
+  if (keyval == NULL)
+    return NULL;
+  const char *public = sb_json_get_string (keyval, "public", "key keyval", error);
+  if (public == NULL)
     return NULL;
 
-  SbKey *key = g_new0 (SbKey, 1);
-  key->refcount = 1;
-  key->type = type;
-  key->pkey = g_steal_pointer (&pkey);
-  key->json = json_node_ref (key_object);
-  key->keyid = g_steal_pointer (&keyid);
-  return key;
+  g_autoptr (EVP_PKEY) pkey = type == SB_KEY_TYPE_ED25519 ? pkey_from_ed25519_hex (public, error)
+                                                          : pkey_from_public_pem (public, error);
+  if (pkey == NULL)
+    return NULL;
+  if (!check_pkey (pkey, type, SB_ERROR_PARSE, error))
+    {
+      /* An RSA size aktualizr does not know leaves the key unusable there, not the file. */
+      if (error != NULL && *error != NULL)
+        (*error)->code = SB_ERROR_PARSE;
+      g_prefix_error (error, "%s key: ", keytype);
+      return NULL;
+    }
+  /* aktualizr's Crypto::IdentifyRSAKeyType knows exactly these sizes. */
+  if (type == SB_KEY_TYPE_RSA)
+    {
+      int bits = EVP_PKEY_get_bits (pkey);
+      if (bits != 2048 && bits != 3072 && bits != 4096)
+        {
+          sb_throw (error, SB_ERROR_PARSE, "%s key of %d bits (aktualizr reads 2048, 3072, 4096)",
+                    keytype, bits);
+          return NULL;
+        }
+    }
+  const char *scheme = type == SB_KEY_TYPE_ED25519 ? "ed25519" : "rsassa-pss-sha256";
+  return key_new (key_object, type, type == SB_KEY_TYPE_ED25519 ? "ed25519" : "rsa", scheme,
+                  g_steal_pointer (&pkey), error);
 }
 
 SbKey *
@@ -346,6 +429,7 @@ sb_key_unref (SbKey *key)
   if (key == NULL || !g_atomic_int_dec_and_test (&key->refcount))
     return;
   EVP_PKEY_free (key->pkey);
+  g_bytes_unref (key->der);
   json_node_unref (key->json);
   g_free (key->keyid);
   g_free (key);
@@ -356,6 +440,13 @@ sb_key_get_keyid (SbKey *key)
 {
   g_return_val_if_fail (key != NULL, NULL);
   return key->keyid;
+}
+
+GBytes *
+sb_key_get_public_der (SbKey *key)
+{
+  g_return_val_if_fail (key != NULL, NULL);
+  return key->der;
 }
 
 SbKeyType

@@ -37,12 +37,24 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbKey, sb_key_unref)
  * refused. The original JSON object is kept (with unknown fields) for re-encoding. */
 SbKey *sb_key_new_from_json (JsonNode *key_object, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Builds a key from a key object as aktualizr reads it (its PublicKey, crypto.cc), for
+ * OTA-CE metadata whose keys have no scheme (any "scheme" member is not read): the keytype
+ * compared without ASCII case is "ed25519" (64 hex digits, either case) or "rsa" (a PEM public
+ * key of 2048, 3072 or 4096 bits, verified as rsassa-pss-sha256). Any other keytype is
+ * SB_ERROR_UNSUPPORTED; a malformed object or public value, or another RSA size, is
+ * SB_ERROR_PARSE. */
+SbKey *sb_key_new_from_ota_ce_json (JsonNode *key_object, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
+
 /* The default key id: lowercase hex sha256 of the canonical JSON of the key object's keytype,
  * scheme and keyval (securesystemslib's compute_default_keyid; other top-level fields are left
  * out). Metadata names its keys by the ids it gives them, which need not be these; this one is
  * for new keys (the repository tool, the ECU key). */
 const char *sb_key_get_keyid (SbKey *key);
 SbKeyType sb_key_get_key_type (SbKey *key);
+/* The public key as DER SubjectPublicKeyInfo (borrowed): one key has one encoding, however its
+ * key object spells it, so this is what tells two keys apart. */
+GBytes *sb_key_get_public_der (SbKey *key);
 /* The TUF key object (a new reference to the node the key was built from, or an equivalent). */
 JsonNode *sb_key_to_json (SbKey *key);
 

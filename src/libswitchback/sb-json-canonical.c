@@ -1,5 +1,7 @@
 /* sb-json-canonical.c: the OLPC canonical JSON encoder that TUF signs (byte-identical to
- * securesystemslib's encode_canonical), for trees and for span maps. */
+ * securesystemslib's encode_canonical), for trees and for span maps.
+ * The same encoder also writes aktualizr's canonical form (docs/ota-ce.md), which differs only
+ * in how strings are escaped. */
 #include "config.h"
 
 #include "sb-json.h"
@@ -29,6 +31,87 @@ canonical_string (GString *out, const char *s, GError **error)
   return TRUE;
 }
 
+static const char lower_hex[] = "0123456789abcdef";
+
+static void
+append_u_escape (GString *out, guint32 unit)
+{
+  char esc[7] = { '\\', 'u', lower_hex[(unit >> 12) & 0xf], lower_hex[(unit >> 8) & 0xf],
+                  lower_hex[(unit >> 4) & 0xf], lower_hex[unit & 0xf], '\0' };
+  g_string_append (out, esc);
+}
+
+/* aktualizr's Utils::jsonToCanonicalStr is jsoncpp's writer with no indentation and emitUTF8
+ * off (jsoncpp json_writer.cpp, valueToQuotedStringN): '"' and '\\' are escaped, so are
+ * \b \f \n \r \t, other control characters become \u00xx, printable ASCII (0x20 to 0x7f) is
+ * copied, and every other code point becomes \uxxxx, as a UTF-16 surrogate pair above
+ * U+FFFF. Hex digits are lower case. @s is valid UTF-8 of @len bytes. */
+static void
+aktualizr_string_len (GString *out, const char *s, gsize len)
+{
+  g_string_append_c (out, '"');
+  const char *end = s + len;
+  for (const char *c = s; c < end; c = g_utf8_next_char (c))
+    {
+      guchar b = (guchar) *c;
+      switch (b)
+        {
+        case '"':
+          g_string_append (out, "\\\"");
+          continue;
+        case '\\':
+          g_string_append (out, "\\\\");
+          continue;
+        case '\b':
+          g_string_append (out, "\\b");
+          continue;
+        case '\f':
+          g_string_append (out, "\\f");
+          continue;
+        case '\n':
+          g_string_append (out, "\\n");
+          continue;
+        case '\r':
+          g_string_append (out, "\\r");
+          continue;
+        case '\t':
+          g_string_append (out, "\\t");
+          continue;
+        default:
+          break;
+        }
+      if (b < 0x20)
+        append_u_escape (out, b);
+      else if (b < 0x80)
+        g_string_append_c (out, (char) b);
+      else
+        {
+          gunichar cp = g_utf8_get_char (c);
+          if (cp < 0x10000)
+            append_u_escape (out, cp);
+          else
+            {
+              cp -= 0x10000;
+              append_u_escape (out, 0xd800 + ((cp >> 10) & 0x3ff));
+              append_u_escape (out, 0xdc00 + (cp & 0x3ff));
+            }
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+/* One string in @form; @s must be NUL-terminated valid UTF-8 for the OLPC form's checks. */
+static gboolean
+form_string (GString *out, const char *s, SbJsonCanonicalForm form, GError **error)
+{
+  if (form == SB_JSON_CANONICAL_OLPC)
+    return canonical_string (out, s, error);
+  if (!g_utf8_validate (s, -1, NULL))
+    return sb_throw (error, SB_ERROR_PARSE, "canonical JSON: string is not valid UTF-8");
+  aktualizr_string_len (out, s, strlen (s));
+  return TRUE;
+}
+
 static int
 compare_keys (gconstpointer a, gconstpointer b)
 {
@@ -37,10 +120,12 @@ compare_keys (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-static gboolean canonical_span_map (GString *out, SbJsonSpanMap *map, guint depth, GError **error);
+static gboolean canonical_span_map (GString *out, SbJsonSpanMap *map, guint depth,
+                                    SbJsonCanonicalForm form, GError **error);
 
 static gboolean
-canonical_node (GString *out, JsonNode *node, SbJsonSpanMap *map, guint depth, GError **error)
+canonical_node (GString *out, JsonNode *node, SbJsonSpanMap *map, guint depth,
+                SbJsonCanonicalForm form, GError **error)
 {
   /* Trees built in code are not depth-checked by the parser; keep the recursion bounded. */
   if (depth > SB_JSON_MAX_DEPTH)
@@ -60,7 +145,8 @@ canonical_node (GString *out, JsonNode *node, SbJsonSpanMap *map, guint depth, G
           {
             if (i > 0)
               g_string_append_c (out, ',');
-            if (!canonical_node (out, json_array_get_element (arr, i), map, depth + 1, error))
+            if (!canonical_node (out, json_array_get_element (arr, i), map, depth + 1, form,
+                                 error))
               return FALSE;
           }
         g_string_append_c (out, ']');
@@ -70,7 +156,7 @@ canonical_node (GString *out, JsonNode *node, SbJsonSpanMap *map, guint depth, G
       {
         JsonObject *obj = json_node_get_object (node);
         if (map != NULL && obj == map->placeholder)
-          return canonical_span_map (out, map, depth, error);
+          return canonical_span_map (out, map, depth, form, error);
         g_autoptr (GList) members = json_object_get_members (obj);
         g_autoptr (GPtrArray) keys = g_ptr_array_new ();
         for (GList *l = members; l != NULL; l = l->next)
@@ -82,10 +168,11 @@ canonical_node (GString *out, JsonNode *node, SbJsonSpanMap *map, guint depth, G
             const char *key = keys->pdata[i];
             if (i > 0)
               g_string_append_c (out, ',');
-            if (!canonical_string (out, key, error))
+            if (!form_string (out, key, form, error))
               return FALSE;
             g_string_append_c (out, ':');
-            if (!canonical_node (out, json_object_get_member (obj, key), map, depth + 1, error))
+            if (!canonical_node (out, json_object_get_member (obj, key), map, depth + 1, form,
+                                 error))
               {
                 g_prefix_error (error, "\"%s\": ", key);
                 return FALSE;
@@ -100,7 +187,7 @@ canonical_node (GString *out, JsonNode *node, SbJsonSpanMap *map, guint depth, G
 
   GType type = json_node_get_value_type (node);
   if (type == G_TYPE_STRING)
-    return canonical_string (out, json_node_get_string (node), error);
+    return form_string (out, json_node_get_string (node), form, error);
   if (type == G_TYPE_BOOLEAN)
     {
       g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
@@ -176,8 +263,13 @@ sb_json_skip_accepted_value (SbJsonParser *p)
 }
 
 static gboolean
-canonical_string_len (GString *out, const char *s, gsize len)
+canonical_string_len (GString *out, const char *s, gsize len, SbJsonCanonicalForm form)
 {
+  if (form == SB_JSON_CANONICAL_AKTUALIZR)
+    {
+      aktualizr_string_len (out, s, len);
+      return TRUE;
+    }
   g_string_append_c (out, '"');
   const char *run = s;
   for (const char *c = s; c < s + len; c++)
@@ -201,10 +293,11 @@ compare_raw_members (gconstpointer a, gconstpointer b, gpointer user_data)
 }
 
 static gboolean canonical_accepted_value (SbJsonParser *p, GString *out, GString *keys,
-                                          GError **error);
+                                          SbJsonCanonicalForm form, GError **error);
 
 static gboolean
-canonical_accepted_object (SbJsonParser *p, GString *out, GString *keys, GError **error)
+canonical_accepted_object (SbJsonParser *p, GString *out, GString *keys,
+                           SbJsonCanonicalForm form, GError **error)
 {
   gsize mark = keys->len;
   /* Most objects here (a target, its hashes) have a few members: no allocation for those. */
@@ -254,10 +347,10 @@ canonical_accepted_object (SbJsonParser *p, GString *out, GString *keys, GError 
       if (i > 0)
         g_string_append_c (out, ',');
       const char *key = keys->str + m->key_off;
-      canonical_string_len (out, key, strlen (key));
+      canonical_string_len (out, key, strlen (key), form);
       g_string_append_c (out, ':');
       p->pos = m->value_pos;
-      if (!canonical_accepted_value (p, out, keys, error))
+      if (!canonical_accepted_value (p, out, keys, form, error))
         {
           g_prefix_error (error, "\"%s\": ", keys->str + m->key_off);
           return FALSE;
@@ -270,13 +363,14 @@ canonical_accepted_object (SbJsonParser *p, GString *out, GString *keys, GError 
 }
 
 static gboolean
-canonical_accepted_value (SbJsonParser *p, GString *out, GString *keys, GError **error)
+canonical_accepted_value (SbJsonParser *p, GString *out, GString *keys,
+                          SbJsonCanonicalForm form, GError **error)
 {
   sb_json_skip_ws (p);
   switch (SB_JSON_PEEK (p))
     {
     case '{':
-      return canonical_accepted_object (p, out, keys, error);
+      return canonical_accepted_object (p, out, keys, form, error);
     case '[':
       p->pos++;
       sb_json_skip_ws (p);
@@ -286,7 +380,7 @@ canonical_accepted_value (SbJsonParser *p, GString *out, GString *keys, GError *
           {
             if (!first)
               g_string_append_c (out, ',');
-            if (!canonical_accepted_value (p, out, keys, error))
+            if (!canonical_accepted_value (p, out, keys, form, error))
               return FALSE;
             sb_json_skip_ws (p);
             if (p->data[p->pos] == ']')
@@ -299,9 +393,11 @@ canonical_accepted_value (SbJsonParser *p, GString *out, GString *keys, GError *
     case '"':
       {
         /* Without a backslash, the source is already the canonical form: nothing to decode,
-         * and no '"' or '\\' inside to escape. */
+         * and no '"' or '\\' inside to escape. In aktualizr's form only printable ASCII is
+         * copied as it stands. */
         const guint8 *q = p->data + p->pos + 1, *end = p->data + p->len;
-        while (q < end && *q != '"' && *q != '\\')
+        while (q < end && *q != '"' && *q != '\\'
+               && (form == SB_JSON_CANONICAL_OLPC || (*q >= 0x20 && *q < 0x80)))
           q++;
         if (q < end && *q == '"')
           {
@@ -313,7 +409,7 @@ canonical_accepted_value (SbJsonParser *p, GString *out, GString *keys, GError *
         gsize mark = keys->len;
         if (!sb_json_parse_string_into (p, keys, error))
           return FALSE;
-        canonical_string_len (out, keys->str + mark, keys->len - mark);
+        canonical_string_len (out, keys->str + mark, keys->len - mark, form);
         g_string_truncate (keys, mark);
         return TRUE;
       }
@@ -344,7 +440,8 @@ canonical_accepted_value (SbJsonParser *p, GString *out, GString *keys, GError *
 /* The members are already sorted by key; each value is encoded from its accepted bytes, so no
  * tree of the whole object ever exists. */
 static gboolean
-canonical_span_map (GString *out, SbJsonSpanMap *map, guint depth, GError **error)
+canonical_span_map (GString *out, SbJsonSpanMap *map, guint depth, SbJsonCanonicalForm form,
+                    GError **error)
 {
   const guint8 *data = g_bytes_get_data (map->bytes, NULL);
   g_autoptr (GString) keys = g_string_new (NULL);
@@ -354,12 +451,12 @@ canonical_span_map (GString *out, SbJsonSpanMap *map, guint depth, GError **erro
       const char *key = sb_json_span_map_get_key (map, i);
       if (i > 0)
         g_string_append_c (out, ',');
-      if (!canonical_string (out, key, error))
+      if (!form_string (out, key, form, error))
         return FALSE;
       g_string_append_c (out, ':');
       const SpanMember *m = &g_array_index (map->members, SpanMember, i);
       SbJsonParser p = { data + m->value_off, m->value_len, 0 };
-      if (!canonical_accepted_value (&p, out, keys, error))
+      if (!canonical_accepted_value (&p, out, keys, form, error))
         {
           g_prefix_error (error, "\"%s\": ", key);
           return FALSE;
@@ -378,13 +475,20 @@ sb_json_canonical (JsonNode *node, GError **error)
 GBytes *
 sb_json_canonical_with_span_map (JsonNode *node, SbJsonSpanMap *map, GError **error)
 {
+  return sb_json_canonical_form (node, map, SB_JSON_CANONICAL_OLPC, error);
+}
+
+GBytes *
+sb_json_canonical_form (JsonNode *node, SbJsonSpanMap *map, SbJsonCanonicalForm form,
+                        GError **error)
+{
   g_return_val_if_fail (node != NULL, NULL);
 
   /* Canonical output is about as long as the source: reserve that much up front rather than
    * growing (and transiently doubling) a large buffer. */
   gsize hint = map != NULL ? g_bytes_get_size (map->bytes) : 0;
   g_autoptr (GString) out = g_string_sized_new (hint);
-  if (!canonical_node (out, node, map, 0, error))
+  if (!canonical_node (out, node, map, 0, form, error))
     return NULL;
   return g_string_free_to_bytes (g_steal_pointer (&out));
 }

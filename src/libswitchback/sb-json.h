@@ -104,6 +104,22 @@ JsonObject *sb_json_span_map_get_placeholder (SbJsonSpanMap *map);
 GBytes *sb_json_canonical_with_span_map (JsonNode *node, SbJsonSpanMap *map, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 
+/* The two canonical forms signatures are made over. OLPC is TUF's (above). AKTUALIZR is the
+ * form aktualizr and OTA Community Edition sign and verify (aktualizr's
+ * Utils::jsonToCanonicalStr, jsoncpp's compact writer): the same key order, no whitespace and
+ * integers, but strings escape \b \f \n \r \t, other control characters as \u00xx and
+ * everything outside ASCII as \uxxxx (lower-case hex, surrogate pairs above U+FFFF). A PEM key
+ * inside a signed object is where the two differ in practice: OLPC writes its newlines raw,
+ * aktualizr as \n (docs/ota-ce.md). */
+typedef enum {
+  SB_JSON_CANONICAL_OLPC,
+  SB_JSON_CANONICAL_AKTUALIZR,
+} SbJsonCanonicalForm;
+
+/* sb_json_canonical_with_span_map in @form (@map may be NULL). */
+GBytes *sb_json_canonical_form (JsonNode *node, SbJsonSpanMap *map, SbJsonCanonicalForm form,
+                                GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* Encodes @node as readable JSON (2-space indent, document key order, ending in a newline) for
  * files people read. The result parses back with sb_json_parse into an equal tree; a double
  * stays a double ("2e+195", "5.0"). NaN and infinity, which sb_json_parse never yields, are

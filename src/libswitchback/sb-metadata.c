@@ -15,18 +15,25 @@
 
 typedef struct {
   SbKey *key;
-  /* keytype and public value: what makes two key ids the same key for threshold counting. */
-  char *material;
+  /* DER of the public key: what makes two key ids the same key for threshold counting, however
+   * its text is spelled (hex case, PEM line breaks, keytype aliases). */
+  GBytes *material;
+  /* An OTA-CE key (no scheme, read in ota-ce mode): it verifies over aktualizr's canonical
+   * form, and only signatures whose "method" aktualizr accepts count for it. */
+  gboolean ota_ce;
 } SbKeyEntry;
 
 struct _SbMetadata {
   gint ref_count;
   SbMetadataType type;
+  SbMetadataFlags flags;
   GBytes *bytes;
   JsonNode *envelope;
   JsonObject *signed_obj;
   GBytes *signed_bytes;
+  GBytes *aktualizr_signed_bytes; /* the same in aktualizr's form, made when a key needs it */
   GHashTable *signatures; /* keyid -> hex signature (borrowed from the tree) */
+  GHashTable *sig_methods; /* keyid -> "method" of that signature, when it has one */
   const char *spec_version;
   gint64 version;
   gint64 expires;
@@ -123,7 +130,7 @@ key_entry_free (gpointer p)
 {
   SbKeyEntry *entry = p;
   sb_key_unref (entry->key);
-  g_free (entry->material);
+  g_bytes_unref (entry->material);
   g_free (entry);
 }
 
@@ -146,7 +153,13 @@ parse_keys (SbMetadata *md, JsonObject *parent, const char *what, GError **error
         return sb_throw (error, SB_ERROR_PARSE, "%s is not an object", key_what);
       JsonObject *obj = json_node_get_object (node);
       const char *keytype = sb_json_get_string (obj, "keytype", key_what, error);
-      if (keytype == NULL || sb_json_get_string (obj, "scheme", key_what, error) == NULL)
+      if (keytype == NULL)
+        return FALSE;
+      /* aktualizr and OTA-CE write keys without a scheme (docs/ota-ce.md); only ota-ce mode
+       * reads them, with aktualizr's rules. */
+      gboolean ota_ce = (md->flags & SB_METADATA_OTA_CE) != 0
+                        && !json_object_has_member (obj, "scheme");
+      if (!ota_ce && sb_json_get_string (obj, "scheme", key_what, error) == NULL)
         return FALSE;
       JsonObject *keyval = sb_json_get_object (obj, "keyval", key_what, error);
       if (keyval == NULL)
@@ -154,22 +167,22 @@ parse_keys (SbMetadata *md, JsonObject *parent, const char *what, GError **error
 
       /* A key this client cannot use is left out rather than refused, as python-tuf does: a
        * repository may list keys of newer types, and they simply never count toward a
-       * threshold here. */
+       * threshold here. aktualizr refuses the whole file for a keytype it does not know
+       * (MetaWithKeys::ParseKeys), so an OTA-CE key of such a type is refused too. */
       g_autoptr (GError) local_error = NULL;
-      g_autoptr (SbKey) key = sb_key_new_from_json (node, &local_error);
+      g_autoptr (SbKey) key = ota_ce ? sb_key_new_from_ota_ce_json (node, &local_error)
+                                     : sb_key_new_from_json (node, &local_error);
+      if (key == NULL && ota_ce && g_error_matches (local_error, SB_ERROR, SB_ERROR_UNSUPPORTED))
+        return sb_throw (error, SB_ERROR_UNSUPPORTED, "%s: %s", key_what, local_error->message);
       if (key == NULL)
         {
           g_debug ("%s: not usable, ignored: %s", key_what, local_error->message);
           continue;
         }
-      JsonNode *public_node = json_object_get_member (keyval, "public");
-      const char *public_value = public_node && JSON_NODE_HOLDS_VALUE (public_node)
-                                         && json_node_get_value_type (public_node) == G_TYPE_STRING
-                                     ? json_node_get_string (public_node)
-                                     : keyid;
       SbKeyEntry *entry = g_new0 (SbKeyEntry, 1);
+      entry->material = g_bytes_ref (sb_key_get_public_der (key));
       entry->key = g_steal_pointer (&key);
-      entry->material = g_strdup_printf ("%s\n%s", keytype, public_value);
+      entry->ota_ce = ota_ce;
       g_hash_table_insert (md->keys, g_strdup (keyid), entry);
     }
   return TRUE;
@@ -182,6 +195,7 @@ parse_signatures (SbMetadata *md, JsonObject *envelope, const char *what, GError
   if (sigs == NULL)
     return FALSE;
   md->signatures = g_hash_table_new (g_str_hash, g_str_equal);
+  md->sig_methods = g_hash_table_new (g_str_hash, g_str_equal);
   guint n = json_array_get_length (sigs);
   for (guint i = 0; i < n; i++)
     {
@@ -198,6 +212,11 @@ parse_signatures (SbMetadata *md, JsonObject *envelope, const char *what, GError
       if (g_hash_table_contains (md->signatures, keyid))
         return sb_throw (error, SB_ERROR_PARSE, "%s: two signatures by keyid %s", what, keyid);
       g_hash_table_insert (md->signatures, (gpointer) keyid, (gpointer) sig);
+      JsonNode *method = json_object_get_member (obj, "method");
+      if (method != NULL && JSON_NODE_HOLDS_VALUE (method)
+          && json_node_get_value_type (method) == G_TYPE_STRING)
+        g_hash_table_insert (md->sig_methods, (gpointer) keyid,
+                             (gpointer) json_node_get_string (method));
     }
   return TRUE;
 }
@@ -428,18 +447,28 @@ parse_targets (SbMetadata *md, const char *what, GError **error)
   return TRUE;
 }
 
-/* TUF §4.3 common fields: _type, spec_version, version, expires. */
-static gboolean
-parse_common (SbMetadata *md, const char *what, GError **error)
+/* The _type OTA-CE writes for @type: "Root", "Timestamp", "Snapshot", "Targets". aktualizr
+ * requires exactly these for timestamp, snapshot and targets (tuf.cc, the init functions). */
+static const char *
+ota_ce_type_name (SbMetadataType type)
 {
-  const char *expected = sb_metadata_type_name (md->type);
-  const char *type = sb_json_get_string (md->signed_obj, "_type", what, error);
-  if (type == NULL)
-    return FALSE;
-  if (strcmp (type, expected) != 0)
-    return sb_throw (error, SB_ERROR_BAD_TYPE, "expected metadata of type \"%s\", got \"%s\"",
-                     expected, type);
+  switch (type)
+    {
+    case SB_METADATA_ROOT:
+      return "Root";
+    case SB_METADATA_TIMESTAMP:
+      return "Timestamp";
+    case SB_METADATA_SNAPSHOT:
+      return "Snapshot";
+    case SB_METADATA_TARGETS:
+      return "Targets";
+    }
+  g_return_val_if_reached ("unknown");
+}
 
+static gboolean
+check_spec_version (SbMetadata *md, const char *what, GError **error)
+{
   md->spec_version = sb_json_get_string (md->signed_obj, "spec_version", what, error);
   if (md->spec_version == NULL)
     return FALSE;
@@ -460,10 +489,36 @@ parse_common (SbMetadata *md, const char *what, GError **error)
     return sb_throw (error, SB_ERROR_SPEC_VERSION,
                      "%s: spec_version %s is not supported (this client implements %d.x)", what,
                      md->spec_version, SB_TUF_SPEC_MAJOR);
+  return TRUE;
+}
+
+/* TUF §4.3 common fields: _type, spec_version, version, expires. */
+static gboolean
+parse_common (SbMetadata *md, const char *what, GError **error)
+{
+  gboolean ota_ce = (md->flags & SB_METADATA_OTA_CE) != 0;
+  const char *expected = sb_metadata_type_name (md->type);
+  const char *type = sb_json_get_string (md->signed_obj, "_type", what, error);
+  if (type == NULL)
+    return FALSE;
+  if (strcmp (type, expected) != 0
+      && !(ota_ce && strcmp (type, ota_ce_type_name (md->type)) == 0))
+    return sb_throw (error, SB_ERROR_BAD_TYPE, "expected metadata of type \"%s\", got \"%s\"",
+                     expected, type);
+
+  /* OTA-CE writes no spec_version; one that is given is checked as in standard mode. */
+  md->spec_version = NULL;
+  if (!(ota_ce && !json_object_has_member (md->signed_obj, "spec_version"))
+      && !check_spec_version (md, what, error))
+    return FALSE;
 
   if (!sb_json_get_int (md->signed_obj, "version", what, &md->version, error))
     return FALSE;
-  if (md->version < 1)
+  /* An OTA-CE Director's targets start at version 0 (aktualizr's tests/test_data/prov
+   * metadata), and aktualizr sets no lower bound (BaseMeta::init, DirectorRepository). Only
+   * targets may be 0: roots start at 1 (aktualizr fetches 1.root.json first), and a timestamp
+   * or snapshot of version 0 cannot be listed (meta versions are at least 1). */
+  if (md->version < 1 && !(md->version == 0 && ota_ce && md->type == SB_METADATA_TARGETS))
     return sb_throw (error, SB_ERROR_PARSE, "%s: version %" G_GINT64_FORMAT " is below 1", what,
                      md->version);
 
@@ -485,14 +540,30 @@ encode_signed (SbMetadata *md, GError **error)
   return sb_json_canonical_with_span_map (signed_node, md->target_map, error);
 }
 
+static GBytes *
+encode_signed_aktualizr (SbMetadata *md, GError **error)
+{
+  JsonNode *signed_node = json_object_get_member (json_node_get_object (md->envelope), "signed");
+  return sb_json_canonical_form (signed_node, md->target_map, SB_JSON_CANONICAL_AKTUALIZR,
+                                 error);
+}
+
 SbMetadata *
 sb_metadata_new_from_bytes (GBytes *bytes, SbMetadataType type, GError **error)
+{
+  return sb_metadata_new_from_bytes_full (bytes, type, SB_METADATA_FLAGS_NONE, error);
+}
+
+SbMetadata *
+sb_metadata_new_from_bytes_full (GBytes *bytes, SbMetadataType type, SbMetadataFlags flags,
+                                 GError **error)
 {
   g_return_val_if_fail (bytes != NULL, NULL);
 
   g_autoptr (SbMetadata) md = g_new0 (SbMetadata, 1);
   md->ref_count = 1;
   md->type = type;
+  md->flags = flags;
   md->bytes = g_bytes_ref (bytes);
   const char *name = sb_metadata_type_name (type);
   g_autofree char *what = g_strdup_printf ("%s metadata", name);
@@ -573,7 +644,9 @@ sb_metadata_unref (SbMetadata *md)
   g_clear_pointer (&md->succinct, sb_role_free);
   g_clear_pointer (&md->keys, g_hash_table_unref);
   g_clear_pointer (&md->signatures, g_hash_table_unref);
+  g_clear_pointer (&md->sig_methods, g_hash_table_unref);
   g_clear_pointer (&md->signed_bytes, g_bytes_unref);
+  g_clear_pointer (&md->aktualizr_signed_bytes, g_bytes_unref);
   g_clear_pointer (&md->targets, json_object_unref);
   g_clear_pointer (&md->target_map, sb_json_span_map_unref);
   g_clear_pointer (&md->envelope, json_node_unref);
@@ -700,6 +773,32 @@ sb_metadata_get_succinct_roles (SbMetadata *targets)
   return targets->succinct;
 }
 
+/* aktualizr's MetaWithKeys::UnpackSignedObject: a signature's "method", lower-cased, must be
+ * one of these. It does not choose the algorithm (the key does). */
+static gboolean
+ota_ce_method_accepted (const char *method)
+{
+  if (method == NULL)
+    return FALSE;
+  g_autofree char *lower = g_ascii_strdown (method, -1);
+  return g_str_equal (lower, "rsassa-pss") || g_str_equal (lower, "rsassa-pss-sha256")
+         || g_str_equal (lower, "ed25519");
+}
+
+/* The bytes signatures over @md are checked against: OLPC canonical JSON of its signed part,
+ * or aktualizr's form for OTA-CE keys. Kept when small (SIGNED_BYTES_CACHE_MAX). */
+static GBytes *
+signed_payload (SbMetadata *md, gboolean aktualizr_form, GError **error)
+{
+  GBytes **cache = aktualizr_form ? &md->aktualizr_signed_bytes : &md->signed_bytes;
+  if (*cache != NULL)
+    return g_bytes_ref (*cache);
+  GBytes *bytes = aktualizr_form ? encode_signed_aktualizr (md, error) : encode_signed (md, error);
+  if (bytes != NULL && aktualizr_form && g_bytes_get_size (bytes) <= SIGNED_BYTES_CACHE_MAX)
+    *cache = g_bytes_ref (bytes);
+  return bytes;
+}
+
 gboolean
 sb_metadata_verify_delegate (SbMetadata *delegator, const char *role_name, SbMetadata *delegate,
                              GError **error)
@@ -710,15 +809,10 @@ sb_metadata_verify_delegate (SbMetadata *delegator, const char *role_name, SbMet
                      role_name, sb_metadata_type_name (delegator->type));
 
   g_autoptr (GBytes) payload = NULL;
-  if (delegate->signed_bytes != NULL)
-    payload = g_bytes_ref (delegate->signed_bytes);
-  else if ((payload = encode_signed (delegate, error)) == NULL)
-    return FALSE;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (payload, &len);
+  g_autoptr (GBytes) aktualizr_payload = NULL;
   /* Count keys, not key ids or signatures: the same key listed under two key ids, or signing
    * twice, is still one key. */
-  g_autoptr (GHashTable) counted = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) counted = g_hash_table_new (g_bytes_hash, g_bytes_equal);
   guint bad = 0;
   for (guint i = 0; i < role->n_keyids; i++)
     {
@@ -727,6 +821,19 @@ sb_metadata_verify_delegate (SbMetadata *delegator, const char *role_name, SbMet
       const char *sig = g_hash_table_lookup (delegate->signatures, keyid);
       if (entry == NULL || sig == NULL || g_hash_table_contains (counted, entry->material))
         continue;
+      GBytes **which = entry->ota_ce ? &aktualizr_payload : &payload;
+      if (entry->ota_ce && !ota_ce_method_accepted (g_hash_table_lookup (delegate->sig_methods,
+                                                                         keyid)))
+        {
+          g_debug ("role %s: signature by key %s has no signature method aktualizr accepts",
+                   role_name, keyid);
+          bad++;
+          continue;
+        }
+      if (*which == NULL && (*which = signed_payload (delegate, entry->ota_ce, error)) == NULL)
+        return FALSE;
+      gsize len;
+      const guint8 *data = g_bytes_get_data (*which, &len);
       g_autoptr (GError) local_error = NULL;
       if (!sb_key_verify (entry->key, data, len, sig, &local_error))
         {

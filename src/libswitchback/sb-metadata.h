@@ -80,6 +80,21 @@ gboolean sb_target_info_verify_hasher (const SbTargetInfo *info, guint64 length,
 /* One parsed metadata file, reference counted and immutable. */
 typedef struct _SbMetadata SbMetadata;
 
+/* How metadata is read. SB_METADATA_OTA_CE ([uptane] ota-ce-compat) also accepts what OTA
+ * Community Edition and aktualizr write, and nothing looser (docs/ota-ce.md):
+ *   - _type "Root", "Timestamp", "Snapshot", "Targets" besides the standard names;
+ *   - no spec_version (one that is given is checked as usual);
+ *   - keys without a scheme, read by aktualizr's rules (sb_key_new_from_ota_ce_json); such a
+ *     key verifies over aktualizr's canonical form (SB_JSON_CANONICAL_AKTUALIZR), and only a
+ *     signature whose "method" aktualizr accepts counts for it; a keytype aktualizr does not
+ *     know makes the file SB_ERROR_UNSUPPORTED, as aktualizr refuses it;
+ *   - targets of version 0 (an OTA-CE Director starts there).
+ * Keys that declare a scheme are read and verified exactly as in standard mode. */
+typedef enum {
+  SB_METADATA_FLAGS_NONE = 0,
+  SB_METADATA_OTA_CE = 1 << 0,
+} SbMetadataFlags;
+
 /* Parses @bytes as a signed envelope {"signed": {...}, "signatures": [{"keyid", "sig"}...]}
  * whose signed part must be of @type. Refuses:
  *   - malformed JSON or anything off the TUF schema: SB_ERROR_PARSE, naming role and field
@@ -92,6 +107,10 @@ typedef struct _SbMetadata SbMetadata;
  * No signature is checked here. */
 SbMetadata *sb_metadata_new_from_bytes (GBytes *bytes, SbMetadataType type, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
+/* The same, read as @flags say. */
+SbMetadata *sb_metadata_new_from_bytes_full (GBytes *bytes, SbMetadataType type,
+                                             SbMetadataFlags flags, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
 SbMetadata *sb_metadata_ref (SbMetadata *md);
 void sb_metadata_unref (SbMetadata *md);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbMetadata, sb_metadata_unref)
@@ -100,6 +119,7 @@ SbMetadataType sb_metadata_get_type (SbMetadata *md);
 gint64 sb_metadata_get_version (SbMetadata *md);
 /* Expiry in Unix seconds. */
 gint64 sb_metadata_get_expires (SbMetadata *md);
+/* NULL only for OTA-CE metadata that gives none. */
 const char *sb_metadata_get_spec_version (SbMetadata *md);
 /* TUF: metadata is expired once the reference time reaches its expiry
  * (@reference_time >= expires), as python-tuf's Signed.is_expired. */

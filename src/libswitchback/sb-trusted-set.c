@@ -15,6 +15,7 @@
 
 struct _SbTrustedSet {
   gint64 reference_time;
+  SbMetadataFlags flags; /* how every file of this repository is read */
   /* The root this update started from, to tell whether keys rotated (TUF §5.3.11). */
   SbMetadata *initial_root;
   SbMetadata *root;
@@ -37,9 +38,17 @@ throw_expired (GError **error, SbMetadata *md, const char *role, gint64 referenc
 SbTrustedSet *
 sb_trusted_set_new (GBytes *root_bytes, gint64 reference_time, GError **error)
 {
+  return sb_trusted_set_new_full (root_bytes, reference_time, SB_METADATA_FLAGS_NONE, error);
+}
+
+SbTrustedSet *
+sb_trusted_set_new_full (GBytes *root_bytes, gint64 reference_time, SbMetadataFlags flags,
+                         GError **error)
+{
   g_return_val_if_fail (root_bytes != NULL, NULL);
 
-  g_autoptr (SbMetadata) root = sb_metadata_new_from_bytes (root_bytes, SB_METADATA_ROOT, error);
+  g_autoptr (SbMetadata) root =
+      sb_metadata_new_from_bytes_full (root_bytes, SB_METADATA_ROOT, flags, error);
   if (root == NULL)
     {
       g_prefix_error (error, "trusted root: ");
@@ -55,6 +64,7 @@ sb_trusted_set_new (GBytes *root_bytes, gint64 reference_time, GError **error)
 
   SbTrustedSet *ts = g_new0 (SbTrustedSet, 1);
   ts->reference_time = reference_time;
+  ts->flags = flags;
   ts->initial_root = sb_metadata_ref (root);
   ts->root = g_steal_pointer (&root);
   ts->targets = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -86,7 +96,8 @@ sb_trusted_set_update_root (SbTrustedSet *ts, GBytes *bytes, GError **error)
     return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                      "root cannot be updated after timestamp or targets were loaded");
 
-  g_autoptr (SbMetadata) new_root = sb_metadata_new_from_bytes (bytes, SB_METADATA_ROOT, error);
+  g_autoptr (SbMetadata) new_root =
+      sb_metadata_new_from_bytes_full (bytes, SB_METADATA_ROOT, ts->flags, error);
   if (new_root == NULL)
     return FALSE;
   gint64 trusted_version = sb_metadata_get_version (ts->root);
@@ -190,7 +201,8 @@ sb_trusted_set_update_timestamp (SbTrustedSet *ts, GBytes *bytes, gboolean *out_
   if (!check_final_root (ts, error))
     return FALSE;
 
-  g_autoptr (SbMetadata) new_ts = sb_metadata_new_from_bytes (bytes, SB_METADATA_TIMESTAMP, error);
+  g_autoptr (SbMetadata) new_ts =
+      sb_metadata_new_from_bytes_full (bytes, SB_METADATA_TIMESTAMP, ts->flags, error);
   if (new_ts == NULL)
     return FALSE;
 
@@ -268,7 +280,8 @@ sb_trusted_set_update_snapshot (SbTrustedSet *ts, GBytes *bytes, gboolean truste
   if (!trusted_local && !sb_meta_file_verify (meta, "snapshot.json", bytes, error))
     return FALSE;
 
-  g_autoptr (SbMetadata) new_snap = sb_metadata_new_from_bytes (bytes, SB_METADATA_SNAPSHOT, error);
+  g_autoptr (SbMetadata) new_snap =
+      sb_metadata_new_from_bytes_full (bytes, SB_METADATA_SNAPSHOT, ts->flags, error);
   if (new_snap == NULL)
     return FALSE;
 
@@ -391,7 +404,7 @@ sb_trusted_set_update_delegated_targets (SbTrustedSet *ts, GBytes *bytes, const 
     return FALSE;
 
   g_autoptr (SbMetadata) new_targets =
-      sb_metadata_new_from_bytes (bytes, SB_METADATA_TARGETS, error);
+      sb_metadata_new_from_bytes_full (bytes, SB_METADATA_TARGETS, ts->flags, error);
   if (new_targets == NULL)
     {
       g_prefix_error (error, "%s: ", filename);
@@ -433,7 +446,7 @@ sb_trusted_set_update_targets_without_snapshot (SbTrustedSet *ts, GBytes *bytes,
     return FALSE;
 
   g_autoptr (SbMetadata) new_targets =
-      sb_metadata_new_from_bytes (bytes, SB_METADATA_TARGETS, error);
+      sb_metadata_new_from_bytes_full (bytes, SB_METADATA_TARGETS, ts->flags, error);
   if (new_targets == NULL)
     return FALSE;
 

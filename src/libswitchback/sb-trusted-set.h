@@ -51,6 +51,11 @@ typedef struct _SbTrustedSet SbTrustedSet;
  * this set uses. */
 SbTrustedSet *sb_trusted_set_new (GBytes *root_bytes, gint64 reference_time, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
+/* The same, reading every file of the repository as @flags say (SB_METADATA_OTA_CE for
+ * [uptane] ota-ce-compat). Every check of the workflow is the same in both modes. */
+SbTrustedSet *sb_trusted_set_new_full (GBytes *root_bytes, gint64 reference_time,
+                                       SbMetadataFlags flags, GError **error)
+    G_GNUC_WARN_UNUSED_RESULT;
 void sb_trusted_set_free (SbTrustedSet *ts);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbTrustedSet, sb_trusted_set_free)
 

@@ -337,7 +337,10 @@ sb_updater_refresh (SbUpdater *u, GError **error)
   /* The reference time is fixed once per refresh (TUF §5.1); read through libc so that tools
    * like faketime can move it. */
   gint64 now = u->opts.reference_time != 0 ? u->opts.reference_time : (gint64) time (NULL);
-  u->ts = sb_trusted_set_new (u->root_bytes, now, error);
+  u->ts = sb_trusted_set_new_full (u->root_bytes, now,
+                                   u->opts.ota_ce_metadata ? SB_METADATA_OTA_CE
+                                                           : SB_METADATA_FLAGS_NONE,
+                                   error);
   if (u->ts == NULL)
     {
       g_prefix_error (error, "Trusted root %s/root.json: ", u->metadata_dir);

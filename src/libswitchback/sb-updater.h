@@ -44,6 +44,9 @@ typedef struct {
   gboolean without_snapshot;
   /* Delegated roles live under delegations/ROLE.json (OTA Community Edition, DESIGN §2). */
   gboolean delegations_subdir;
+  /* Read metadata as OTA Community Edition and aktualizr write it (SB_METADATA_OTA_CE,
+   * docs/ota-ce.md). */
+  gboolean ota_ce_metadata;
   /* Unix time every expiry is checked against; 0 means the time when the refresh starts. */
   gint64 reference_time;
 } SbUpdaterOptions;

@@ -231,6 +231,7 @@ new_updater (SbUptane *u, const char *staging, gboolean director, gint64 referen
   g_autofree char *targets_url = NULL;
   opts.metadata_dir = staging;
   opts.reference_time = reference_time;
+  opts.ota_ce_metadata = u->config->ota_ce_compat;
   if (director)
     {
       opts.metadata_url = u->config->director_url;
@@ -604,8 +605,11 @@ sb_uptane_list_trusted (const char *state_dir, const char *repo)
 
       g_autoptr (GError) local_error = NULL;
       g_autoptr (GBytes) data = sb_read_file (path, SB_UPDATER_TARGETS_MAX_LENGTH, &local_error);
+      /* Only versions and expiry are read, from files verified before they were stored; the
+       * OTA-CE reading also lists what an ota-ce-compat setup stored. */
       g_autoptr (SbMetadata) md =
-          data != NULL ? sb_metadata_new_from_bytes (data, role_type (tr->role), &local_error)
+          data != NULL ? sb_metadata_new_from_bytes_full (data, role_type (tr->role),
+                                                          SB_METADATA_OTA_CE, &local_error)
                        : NULL;
       if (md == NULL)
         {
