@@ -21,6 +21,9 @@
 static GPtrArray *sb_test_io_log;
 /* While TRUE, fsync of a directory fails with EIO (after the log entry). */
 static gboolean sb_test_io_fail_dir_fsync;
+/* While TRUE, pwrite fails with EROFS, as on a filesystem mounted read-only (the grubenv on the
+ * ESP is written with pwrite, and nothing else is). */
+static gboolean sb_test_io_fail_pwrite;
 
 int
 rename (const char *oldpath, const char *newpath)
@@ -52,6 +55,23 @@ fsync (int fd)
       return -1;
     }
   return real (fd);
+}
+
+/* With 64-bit file offsets on a 32-bit system, <unistd.h> renames this definition to pwrite64,
+ * and libc's matching function has that name too. */
+ssize_t
+pwrite (int fd, const void *buf, size_t count, off_t offset)
+{
+  static ssize_t (*real) (int, const void *, size_t, off_t);
+  if (real == NULL)
+    real = (ssize_t (*) (int, const void *, size_t, off_t)) dlsym (
+        RTLD_NEXT, sizeof (off_t) > sizeof (long) ? "pwrite64" : "pwrite");
+  if (sb_test_io_fail_pwrite)
+    {
+      errno = EROFS;
+      return -1;
+    }
+  return real (fd, buf, count, offset);
 }
 
 static inline void

@@ -222,8 +222,23 @@ sb_boot_context_apply (SbBootContext *ctx, const SbBootDecision *d, GError **err
   SbBootInputs *in = &ctx->inputs;
   SbInstallState *st = ctx->state;
 
-  /* Queued first: if power fails after it, the next boot decides the same and queues it again;
-   * queued last, it could be lost. */
+  /* grubenv first. It lives on the ESP, which can fail to take a write (mounted read-only, a
+   * full or damaged FAT) while the data partition takes one. Written last, such a failure left
+   * a half-applied decision: install.json committed, the counter raised and the OK result
+   * queued, while GRUB still ran the trial and later fell back to a slot now below the counter.
+   * Written first, a failure changes nothing, and the next boot decides the same again. A power
+   * cut after it is the same: every decision's grubenv is also what the next boot, reading the
+   * unchanged state directory, decides to write (sb-boot-decide.h). */
+  if ((d->restage && !sb_bootchooser_stage (ctx->bc, in->install_slot, error))
+      || (d->set_primary && d->reset_tries && !sb_bootchooser_commit (ctx->bc, d->primary, error))
+      || (d->set_primary && !d->reset_tries && !sb_bootchooser_prefer (ctx->bc, d->primary, error))
+      || (d->disable_booted && !sb_bootchooser_set_tries (ctx->bc, in->booted, 0, error))
+      || !sb_bootchooser_save (ctx->bc, error)
+      || !sb_bootchooser_get_order (ctx->bc, &in->grub, error))
+    return FALSE;
+
+  /* Queued before the state changes: if power fails after it, the next boot decides the same
+   * and queues it again; queued last, it could be lost. */
   if (d->report)
     {
       g_autofree char *msg = sb_boot_decision_describe (in, d);
@@ -269,16 +284,7 @@ sb_boot_context_apply (SbBootContext *ctx, const SbBootDecision *d, GError **err
       if (!sb_install_state_save (st, ctx->state_dir, error))
         return FALSE;
     }
-
-  SbSlotId staged_slot = in->install_slot;
   update_inputs (ctx);
-  if ((d->restage && !sb_bootchooser_stage (ctx->bc, staged_slot, error))
-      || (d->set_primary && d->reset_tries && !sb_bootchooser_commit (ctx->bc, d->primary, error))
-      || (d->set_primary && !d->reset_tries && !sb_bootchooser_prefer (ctx->bc, d->primary, error))
-      || (d->disable_booted && !sb_bootchooser_set_tries (ctx->bc, in->booted, 0, error))
-      || !sb_bootchooser_save (ctx->bc, error)
-      || !sb_bootchooser_get_order (ctx->bc, &in->grub, error))
-    return FALSE;
   return TRUE;
 }
 

@@ -85,10 +85,11 @@ SbBootContext *sb_boot_context_load (const SbConfig *config, const char *root,
 void sb_boot_context_free (SbBootContext *ctx);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbBootContext, sb_boot_context_free)
 
-/* Carries out @d (never the reboot, which is the caller's): first the result for the Director,
- * then counters.json, then install.json, then grubenv, so a power cut at any point leaves a
- * state from which the next boot reaches the same decision (at worst a result is queued twice,
- * never lost). */
+/* Carries out @d (never the reboot, which is the caller's): first grubenv, then the result for
+ * the Director, then counters.json, then install.json, so a power cut or a failed write at any
+ * point leaves a state from which the next boot reaches the same decision (at worst a result is
+ * queued twice, never lost). A grubenv that cannot be written (a read-only ESP) fails the call
+ * before anything in the state directory changed. */
 gboolean sb_boot_context_apply (SbBootContext *ctx, const SbBootDecision *d,
                                 GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
