@@ -194,8 +194,57 @@ update_inputs (SbBootContext *ctx)
     in->has_slot_counter[s] = sb_counters_get_slot (ctx->counters, s, &in->slot_counter[s]);
 }
 
-SbBootContext *
-sb_boot_context_load (const SbConfig *config, const char *root, GError **error)
+/* What grubenv must say when its block is lost, from install.json and counters.json alone:
+ * what switchback last wrote there. A staged install is staged again (its trial has not been
+ * seen to fail); an incomplete one keeps its slot at no tries; otherwise the committed slot
+ * (or, before any commit, the booted one) goes first with full tries, and the other slot keeps
+ * tries only when it holds no release known to be below the committed one. */
+static gboolean
+rebuild_block (SbBootchooser *bc, const SbBootInputs *in, GError **error)
+{
+  SbSlotId first = in->has_committed ? in->committed : in->booted;
+  SbSlotId other = sb_slot_id_other (first);
+  if (in->install_phase == SB_INSTALL_STAGED)
+    return sb_bootchooser_stage (bc, in->install_slot, error);
+  const guint tries[2] = { bc->max_tries, bc->max_tries };
+  if (!set_all (bc, first, tries, error))
+    return FALSE;
+  if (in->install_phase == SB_INSTALL_DOWNLOADING || in->install_phase == SB_INSTALL_WRITTEN)
+    return sb_bootchooser_set_tries (bc, in->install_slot, 0, error);
+  if (in->has_slot_counter[other] && in->slot_counter[other] < in->rollback_counter)
+    return sb_bootchooser_set_tries (bc, other, 0, error);
+  return TRUE;
+}
+
+/* Rewrites the grubenv at @path, which failed validation, from @ctx's state; in place when the
+ * file is a 1024-byte block, else replaced by a fresh block first. */
+static gboolean
+repair_grubenv (SbBootContext *ctx, const char *path, guint max_tries, GError **error)
+{
+  g_autoptr (SbBootchooser) bc = g_new0 (SbBootchooser, 1);
+  bc->env = sb_grubenv_new_blank (path);
+  bc->max_tries = max_tries;
+  if (!rebuild_block (bc, &ctx->inputs, error))
+    return FALSE;
+  g_autoptr (GError) in_place = NULL;
+  if (!sb_bootchooser_save (bc, &in_place))
+    {
+      if (!g_error_matches (in_place, SB_ERROR, SB_ERROR_STATE))
+        {
+          g_propagate_error (error, g_steal_pointer (&in_place));
+          return FALSE;
+        }
+      /* Not a 1024-byte file: made one, as grub-editenv create does, then written. */
+      if (!sb_grubenv_create (path, error) || !sb_grubenv_save (bc->env, error))
+        return FALSE;
+    }
+  ctx->bc = g_steal_pointer (&bc);
+  return TRUE;
+}
+
+static SbBootContext *
+load_context (const SbConfig *config, const char *root, gboolean repair, char **out_repaired,
+              GError **error)
 {
   g_autoptr (SbBootContext) ctx = g_new0 (SbBootContext, 1);
   SbBootInputs *in = &ctx->inputs;
@@ -207,13 +256,49 @@ sb_boot_context_load (const SbConfig *config, const char *root, GError **error)
   in->max_tries = config->max_tries;
   if (!sb_slots_read_cmdline (config->cmdline_file, &in->booted, &in->emergency, error))
     return NULL;
-  if ((ctx->bc = sb_bootchooser_open (grubenv, config->max_tries, error)) == NULL
-      || !sb_bootchooser_get_order (ctx->bc, &in->grub, error)
-      || (ctx->state = sb_install_state_load (ctx->state_dir, error)) == NULL
+  g_autoptr (GError) env_error = NULL;
+  ctx->bc = sb_bootchooser_open (grubenv, config->max_tries, &env_error);
+  if (ctx->bc != NULL && !sb_bootchooser_get_order (ctx->bc, &in->grub, &env_error))
+    g_clear_pointer (&ctx->bc, sb_bootchooser_free);
+  if (ctx->bc == NULL && !(repair && g_error_matches (env_error, SB_ERROR, SB_ERROR_STATE)))
+    {
+      g_propagate_error (error, g_steal_pointer (&env_error));
+      return NULL;
+    }
+  if ((ctx->state = sb_install_state_load (ctx->state_dir, error)) == NULL
       || (ctx->counters = sb_counters_load (ctx->state_dir, error)) == NULL)
     return NULL;
   update_inputs (ctx);
+  if (ctx->bc == NULL)
+    {
+      if (!repair_grubenv (ctx, grubenv, config->max_tries, error)
+          || !sb_bootchooser_get_order (ctx->bc, &in->grub, error))
+        {
+          g_prefix_error (error, "rewriting %s, which %s: ", grubenv, env_error->message);
+          return NULL;
+        }
+      if (out_repaired != NULL)
+        *out_repaired = g_strdup_printf (
+            "%s; rewritten from install.json and counters.json: %s=\"%s\" %s=%s %s=%s",
+            env_error->message, SB_GRUBENV_ORDER,
+            sb_grubenv_get (ctx->bc->env, SB_GRUBENV_ORDER), SB_GRUBENV_A_TRIES,
+            sb_grubenv_get (ctx->bc->env, SB_GRUBENV_A_TRIES), SB_GRUBENV_B_TRIES,
+            sb_grubenv_get (ctx->bc->env, SB_GRUBENV_B_TRIES));
+    }
   return g_steal_pointer (&ctx);
+}
+
+SbBootContext *
+sb_boot_context_load (const SbConfig *config, const char *root, GError **error)
+{
+  return load_context (config, root, FALSE, NULL, error);
+}
+
+SbBootContext *
+sb_boot_context_load_repairing (const SbConfig *config, const char *root, char **out_repaired,
+                                GError **error)
+{
+  return load_context (config, root, TRUE, out_repaired, error);
 }
 
 gboolean
