@@ -17,6 +17,7 @@
 #include "sb-error.h"
 #include "sb-install-state.h"
 #include "sb-report-queue.h"
+#include "sb-state-lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,6 +126,18 @@ main (int argc, char **argv)
     }
   if (opt_print_paths)
     return print_paths (config);
+
+  /* Nothing else should run this early, but a state writer started by hand would: the state
+   * lock, as every command that writes state takes it. Not having it never stops the boot. */
+  g_autofree char *lock_dir = opt_root != NULL
+                                  ? g_build_filename (opt_root, config->state_dir, NULL)
+                                  : g_strdup (config->state_dir);
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (lock_dir, &error);
+  if (lock == NULL)
+    {
+      log_line (LOG_WARNING, "going on without the state lock: %s", error->message);
+      g_clear_error (&error);
+    }
 
   /* A grubenv GRUB cannot read (a torn write, garbage) is rewritten here: left alone, GRUB
    * would go on booting its default order whatever the state directory says. */

@@ -5,6 +5,7 @@
 #include "sb-error.h"
 #include "sb-grubenv.h"
 #include "sb-report-queue.h"
+#include "sb-state-lock.h"
 
 #include <string.h>
 
@@ -432,6 +433,10 @@ sb_boot_context_stage_install (SbBootContext *ctx, GError **error)
 gboolean
 sb_bootchooser_mark_good (const SbConfig *config, char **out_message, GError **error)
 {
+  /* From the read to the last write, so that an update cycle's step cannot slip in between. */
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (config->state_dir, error);
+  if (lock == NULL)
+    return FALSE;
   g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
   if (ctx == NULL)
     return FALSE;
@@ -456,6 +461,11 @@ gboolean
 sb_bootchooser_mark_bad (const SbConfig *config, SbSlotId *out_next, char **out_message,
                          GError **error)
 {
+  /* The checks below read install.json: a download that begins after them must wait for the
+   * grubenv write, or the half-written slot could be handed tries. */
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (config->state_dir, error);
+  if (lock == NULL)
+    return FALSE;
   g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
   if (ctx == NULL)
     return FALSE;
