@@ -17,6 +17,7 @@ triplet=i686-linux-gnu
   || { echo "check-32bit: autogen.sh failed" >&2; exit 1; }
 
 mkdir -p "$build"
+rm -f "$build/check.out"
 # Only libsoup's library is installed for i386 (see install-32bit-deps.sh): its headers come
 # from the amd64 -dev package, and it is linked by its soname.
 if ! (cd "$build" && "$top/configure" --host="$triplet" --enable-werror \
