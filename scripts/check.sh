@@ -42,6 +42,20 @@ run_suite () {
 run_suite _build "--enable-werror --enable-test-hooks" check
 run_suite _build-asan "--enable-werror --enable-asan --enable-test-hooks" check-unit
 
+# The unit tests again for a 32-bit target (i686; under qemu-i386 where the kernel cannot run
+# it), where gsize is 32 bits and lengths are not.
+if [ "${SB_SKIP_32BIT:-}" != 1 ]; then
+  echo "== _build-i386: scripts/check-32bit.sh"
+  "$top/scripts/check-32bit.sh" | grep -E '^(FAIL|ERROR|XPASS|# |----|[0-9]+ passed)' || true
+  if [ -f "$top/_build-i386/check.out" ]; then
+    logs="$logs $top/_build-i386/check.out"
+    if grep -qE '^# (FAIL|ERROR|XPASS): +[1-9]' "$top/_build-i386/check.out" \
+       || ! grep -q '^# TOTAL' "$top/_build-i386/check.out"; then status=1; fi
+  else
+    status=1
+  fi
+fi
+
 if [ "${SB_SKIP_DISTCHECK:-}" != 1 ]; then
   echo "== distcheck"
   if ! (cd "$top/_build" && make distcheck TESTS='$(UNIT_TESTS)' >distcheck.out 2>&1); then

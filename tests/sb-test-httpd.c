@@ -42,6 +42,8 @@ struct _SbTestHttpd {
   char *base_url;
 
   GPtrArray *writers; /* GThread */
+  guint held;         /* writers waiting at their hold_after byte */
+  gboolean released;  /* sb_test_httpd_release() was called */
   gboolean stopping;
   GCancellable *cancellable;
 };
@@ -112,6 +114,23 @@ write_body (Writer *w)
   gsize step = ft->throttle_bytes > 0 ? ft->throttle_bytes : MAX (limit, 1);
   for (gsize off = 0; off < limit; off += step)
     {
+      if (ft->hold_after > 0 && off < ft->hold_after && off + step > ft->hold_after)
+        step = ft->hold_after - off;
+      if (ft->hold_after > 0 && off == ft->hold_after)
+        {
+          /* The test is told, and this writer goes on once the test releases it. */
+          g_mutex_lock (&w->h->lock);
+          w->h->held++;
+          g_cond_broadcast (&w->h->cond);
+          while (!w->h->released && !w->h->stopping)
+            g_cond_wait (&w->h->cond, &w->h->lock);
+          w->h->held--;
+          gboolean stop = w->h->stopping;
+          g_mutex_unlock (&w->h->lock);
+          if (stop)
+            return;
+          step = ft->throttle_bytes > 0 ? ft->throttle_bytes : MAX (limit - off, 1);
+        }
       if (!writer_send (w, body + off, MIN (step, limit - off)))
         return;
       if (ft->throttle_bytes > 0 && off + step < limit && !writer_wait (w->h, ft->throttle_ms))
@@ -211,7 +230,7 @@ handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHashTabl
                                         10);
     }
   else if (ft != NULL
-           && (ft->delay_ms > 0 || ft->throttle_bytes > 0
+           && (ft->delay_ms > 0 || ft->throttle_bytes > 0 || ft->hold_after > 0
                || (ft->drop && (ft->drop_times == 0 || f->drops_done < ft->drop_times))))
     {
       SbTestFault one = *ft;
@@ -480,6 +499,24 @@ sb_test_httpd_get_last_put (SbTestHttpd *h, const char *path)
     g_bytes_ref (b);
   g_mutex_unlock (&h->lock);
   return b;
+}
+
+void
+sb_test_httpd_wait_held (SbTestHttpd *h)
+{
+  g_mutex_lock (&h->lock);
+  while (h->held == 0 && !h->stopping)
+    g_cond_wait (&h->cond, &h->lock);
+  g_mutex_unlock (&h->lock);
+}
+
+void
+sb_test_httpd_release (SbTestHttpd *h)
+{
+  g_mutex_lock (&h->lock);
+  h->released = TRUE;
+  g_cond_broadcast (&h->cond);
+  g_mutex_unlock (&h->lock);
 }
 
 guint

@@ -37,6 +37,8 @@ typedef struct {
   gboolean endless;
   /* Answer "200 OK" with the whole body when a Range is asked for. */
   gboolean ignore_range;
+  /* send hold_after bytes of the body, then wait for sb_test_httpd_release() (0: no hold). */
+  gsize hold_after;
 } SbTestFault;
 
 /* Starts a plain-http server. @files (path -> GBytes, may be NULL) is copied. */
@@ -72,6 +74,13 @@ char *sb_test_httpd_get_last_range (SbTestHttpd *h, const char *path);
 /* The body of the last PUT to @path (answered "204 No Content" unless a fault says otherwise),
  * or NULL. */
 GBytes *sb_test_httpd_get_last_put (SbTestHttpd *h, const char *path);
+
+/* Waits until an answer has sent its hold_after bytes and holds there. Tests drive a
+ * download to a known byte this way, with no clock involved. */
+void sb_test_httpd_wait_held (SbTestHttpd *h);
+
+/* Lets every held answer, and every later one, go on past its hold_after byte. */
+void sb_test_httpd_release (SbTestHttpd *h);
 
 /* Distinct client connections accepted so far. */
 guint sb_test_httpd_get_connections (SbTestHttpd *h);

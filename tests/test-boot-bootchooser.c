@@ -5,6 +5,8 @@
 #include "sb-bootchooser.h"
 #include "sb-error.h"
 #include "sb-grubenv.h"
+#include "sb-report-queue.h"
+#include "sb-test-io-spy.h"
 #include "sb-test-util.h"
 
 #include <string.h>
@@ -325,6 +327,97 @@ test_mark_bad_refuses_older (Fixture *f, gconstpointer data)
   assert_env (f, "A B", "3", "3");
 }
 
+static guint
+queued_reports (Fixture *f)
+{
+  g_autofree char *dir = g_build_filename (f->config->state_dir, "reports", NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* A trial boot whose grubenv cannot be written (the ESP read-only): nothing in the state
+ * directory changes, so GRUB's view (slot B on trial) and switchback's agree, and the next boot
+ * with a writable ESP commits. Applied with grubenv last, install.json said committed and the
+ * counter was raised while GRUB went on counting B's tries down towards a fallback to A, now
+ * below the counter. */
+static void
+test_commit_grubenv_write_fails (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  stage_b (f);
+  set_env (f, "B A", "3", "2");
+  booted (f, "B");
+  g_autofree char *install = g_build_filename (f->config->state_dir, "install.json", NULL);
+  g_autofree char *counters = g_build_filename (f->config->state_dir, "counters.json", NULL);
+  g_autofree char *install_before = NULL, *counters_before = NULL;
+  g_assert_true (g_file_get_contents (install, &install_before, NULL, NULL));
+  g_assert_true (g_file_get_contents (counters, &counters_before, NULL, NULL));
+
+  g_autoptr (SbBootContext) ctx = sb_boot_context_load (f->config, NULL, &error);
+  g_assert_no_error (error);
+  SbBootDecision d;
+  sb_boot_decide (&ctx->inputs, &d);
+  g_assert_cmpint (d.kind, ==, SB_BOOT_TRIAL_COMMIT);
+  sb_test_io_fail_pwrite = TRUE;
+  gboolean ok = sb_boot_context_apply (ctx, &d, &error);
+  sb_test_io_fail_pwrite = FALSE;
+  g_assert_false (ok);
+  g_assert_error (error, SB_ERROR, SB_ERROR_IO);
+  g_clear_error (&error);
+
+  g_autofree char *install_after = NULL, *counters_after = NULL;
+  g_assert_true (g_file_get_contents (install, &install_after, NULL, NULL));
+  g_assert_true (g_file_get_contents (counters, &counters_after, NULL, NULL));
+  g_assert_cmpstr (install_after, ==, install_before);
+  g_assert_cmpstr (counters_after, ==, counters_before);
+  g_assert_cmpuint (queued_reports (f), ==, 0);
+  assert_env (f, "B A", "3", "2");
+
+  /* GRUB boots B again (one try fewer); the ESP takes writes again. */
+  set_env (f, "B A", "3", "1");
+  g_clear_pointer (&ctx, sb_boot_context_free);
+  ctx = sb_boot_context_load (f->config, NULL, &error);
+  g_assert_no_error (error);
+  sb_boot_decide (&ctx->inputs, &d);
+  g_assert_cmpint (d.kind, ==, SB_BOOT_TRIAL_COMMIT);
+  g_assert_true (sb_boot_context_apply (ctx, &d, &error));
+  g_assert_no_error (error);
+  assert_env (f, "B A", "3", "3");
+  g_autoptr (SbInstallState) st = sb_install_state_load (f->config->state_dir, &error);
+  g_assert_cmpint (st->state, ==, SB_INSTALL_IDLE);
+  g_assert_cmpint (st->committed, ==, SB_SLOT_B);
+  g_autoptr (SbCounters) c = sb_counters_load (f->config->state_dir, &error);
+  g_assert_cmpuint (sb_counters_get_rollback_counter (c), ==, 7);
+  g_assert_cmpuint (queued_reports (f), ==, 1);
+}
+
+/* The same for a rolled-back trial: the failure is not queued, nor the install ended, while
+ * grubenv still holds the staged order. */
+static void
+test_rollback_grubenv_write_fails (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  stage_b (f);
+  set_env (f, "B A", "3", "0");
+  booted (f, "A");
+  g_autoptr (SbBootContext) ctx = sb_boot_context_load (f->config, NULL, &error);
+  g_assert_no_error (error);
+  SbBootDecision d;
+  sb_boot_decide (&ctx->inputs, &d);
+  g_assert_cmpint (d.kind, ==, SB_BOOT_ROLLED_BACK);
+  sb_test_io_fail_pwrite = TRUE;
+  gboolean ok = sb_boot_context_apply (ctx, &d, &error);
+  sb_test_io_fail_pwrite = FALSE;
+  g_assert_false (ok);
+  g_assert_error (error, SB_ERROR, SB_ERROR_IO);
+  g_autoptr (SbInstallState) st = sb_install_state_load (f->config->state_dir, &error);
+  g_assert_cmpint (st->state, ==, SB_INSTALL_STAGED);
+  g_assert_cmpuint (queued_reports (f), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -337,6 +430,10 @@ main (int argc, char **argv)
   ADD ("/bootchooser/mark-good/commits-trial-and-refuses-older", test_mark_good);
   ADD ("/bootchooser/mark-bad/trial-rolls-back-next-boot", test_mark_bad);
   ADD ("/bootchooser/mark-bad/older-other-slot-refused", test_mark_bad_refuses_older);
+  ADD ("/bootchooser/apply/grubenv-write-fails-commit-changes-nothing",
+       test_commit_grubenv_write_fails);
+  ADD ("/bootchooser/apply/grubenv-write-fails-rollback-changes-nothing",
+       test_rollback_grubenv_write_fails);
 #undef ADD
   return g_test_run ();
 }

@@ -6,7 +6,7 @@ source "$top_srcdir/tests/libtest.sh"
 
 command -v grub-editenv >/dev/null || skip_all "grub-editenv is not installed"
 
-plan 23
+plan 26
 
 # new_system CONFIRM: a fresh system in ./sys with config, state dir and grubenv.
 new_system () {
@@ -250,13 +250,51 @@ assert_file_has_content err.txt "cannot read the boot state: opening GRUB enviro
 assert_files_equal sys/state/install.json install.before
 ok "missing grubenv: boot left alone"
 
+# tear_grubenv: the block's second sector lost in a torn write (zeros where it was).
+tear_grubenv () {
+  python3 -c 'import sys; p = sys.argv[1]; b = open(p, "rb").read(); open(p, "r+b").write(b[:512] + bytes(512))' sys/esp/grubenv
+}
+
+# A damaged grubenv is rewritten from the state directory, then decided on as usual.
 new_system initramfs
 head -c 1000 /dev/zero >sys/esp/grubenv
+state '{"state": "idle", "committed": "A"}'; booted A
+boot 0
+assert_file_has_content err.txt "is not a GRUB environment block.*rewritten from install.json and counters.json"
+assert_streq "$(stat -c %s sys/esp/grubenv)" 1024
+assert_env "SB_ORDER=A B" SB_A_TRIES=3 SB_B_TRIES=3
+assert_file_has_content err.txt "normal boot of slot A"
+ok "garbage grubenv: rewritten, committed slot first"
+
+new_system initramfs
+grubenv "SB_ORDER=B A" SB_A_TRIES=3 SB_B_TRIES=2 "$(printf 'pad=%0700d' 0)"
+tear_grubenv
+state "$staged_b"; counters "$counters_staged"; booted B
+boot 0
+assert_file_has_content err.txt "rewritten from install.json and counters.json: SB_ORDER=\"B A\" SB_A_TRIES=3 SB_B_TRIES=3"
+assert_file_has_content err.txt 'trial boot of slot B (image-2.bin) committed'
+assert_env "SB_ORDER=B A" SB_A_TRIES=3 SB_B_TRIES=3
+assert_streq "$(json_get sys/state/install.json 'd["state"], d["committed"]')" "('idle', 'B')"
+ok "torn grubenv during a trial: staged again, then committed"
+
+new_system initramfs
+grubenv "SB_ORDER=A B" SB_A_TRIES=3 SB_B_TRIES=0 "$(printf 'pad=%0700d' 0)"
+tear_grubenv
+state '{"state": "downloading", "committed": "A", "slot": "B", "target": "image-2.bin", "length": 4096,
+ "hashes": {"sha256": "00"}, "bytes_done": 1024}'
+counters '{"image-rollback-counter": 6, "slots": {"A": 6}}'; booted A
+boot 0
+assert_env "SB_ORDER=A B" SB_A_TRIES=3 SB_B_TRIES=0
+assert_streq "$(json_get sys/state/install.json 'd["state"], d["bytes_done"]')" "('downloading', 1024)"
+ok "torn grubenv during a download: the half-written slot gets no tries"
+
+new_system initramfs
+echo garbage >sys/esp/grubenv
+state '{"state": "idle", "committed": "A"}'; counters '{"image-rollback-counter": 6, "slots": {"A": 6, "B": 5}}'
 booted A
 boot 0
-assert_file_has_content err.txt "is not a GRUB environment block"
-assert_env_unchanged
-ok "damaged grubenv: boot left alone"
+assert_env "SB_ORDER=A B" SB_A_TRIES=3 SB_B_TRIES=0
+ok "garbage grubenv: an older other slot gets no tries"
 
 new_system initramfs
 echo "root=/dev/sda2 ro" >sys/cmdline

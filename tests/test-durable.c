@@ -3,6 +3,7 @@
 
 #include "sb-durable.h"
 #include "sb-error.h"
+#include "sb-test-io-spy.h"
 #include "sb-test-util.h"
 
 #include <fcntl.h>
@@ -51,6 +52,28 @@ test_replaces_contents (Fixture *f, gconstpointer data)
   g_assert_true (g_file_get_contents (p, &contents, &len, NULL));
   g_assert_cmpmem (contents, len, "new!", 4);
   /* No temporary file is left behind. */
+  g_assert_cmpuint (count_entries (f->dir), ==, 1);
+}
+
+/* The directory fsync comes after the rename: its failure is reported, with the file already
+ * holding the new contents (sb-durable.h) and no temporary file left. */
+static void
+test_failed_dir_fsync (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *p = g_build_filename (f->dir, "state.json", NULL);
+  g_assert_true (sb_durable_write (p, "old", 3, 0644, &error));
+  g_assert_no_error (error);
+  sb_test_io_fail_dir_fsync = TRUE;
+  gboolean ok = sb_durable_write (p, "new!", 4, 0644, &error);
+  sb_test_io_fail_dir_fsync = FALSE;
+  g_assert_false (ok);
+  g_assert_error (error, SB_ERROR, SB_ERROR_IO);
+  g_assert_nonnull (strstr (error->message, p));
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (p, &contents, &len, NULL));
+  g_assert_cmpmem (contents, len, "new!", 4);
   g_assert_cmpuint (count_entries (f->dir), ==, 1);
 }
 
@@ -158,6 +181,8 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/durable/write/replaces-contents", Fixture, NULL, setup, test_replaces_contents,
               teardown);
+  g_test_add ("/durable/write/failed-dir-fsync-after-rename", Fixture, NULL, setup,
+              test_failed_dir_fsync, teardown);
   g_test_add ("/durable/write/secret-mode-0600", Fixture, NULL, setup, test_secret_mode, teardown);
   g_test_add ("/durable/write/missing-dir-fails", Fixture, NULL, setup,
               test_missing_dir_fails_cleanly, teardown);

@@ -5,6 +5,7 @@
 
 #include "sb-boot-decide.h"
 #include "sb-error.h"
+#include "sb-grubenv.h"
 #include "sb-install-state.h"
 #include "sb-report-queue.h"
 #include "sb-test-util.h"
@@ -458,6 +459,74 @@ test_one_cycle_at_a_time (Fixture *f, gconstpointer data)
   g_assert_cmpint (install_ok (f, &t, FALSE), ==, SB_UPDATE_STAGED);
 }
 
+typedef struct {
+  Fixture *f;
+  SbInstallTarget target;
+  SbUpdateResult result;
+  GError *error;
+  gboolean ok;
+} Background;
+
+static gpointer
+install_in_background (gpointer data)
+{
+  Background *bg = data;
+  bg->ok = run_install (bg->f, &bg->target, FALSE, &bg->result, &bg->error);
+  return NULL;
+}
+
+/* `switchback mark-bad` while an update downloads. The download holds no state lock, so
+ * mark-bad does not wait for the image; it reads install.json under the lock, sees slot B half
+ * written, and refuses without touching grubenv. What another writer put in grubenv meanwhile
+ * (here a variable set as grub-reboot would) survives the staging, which reads grubenv again
+ * under the lock instead of writing back the block it read before the download. After the
+ * staging, mark-bad of A is allowed and hands the system to B. The server holds the image at a
+ * byte count until the test lets it go on: no clock is involved. */
+static void
+test_mark_bad_during_download (Fixture *f, gconstpointer data)
+{
+  if (f->dir == NULL)
+    return;
+  SbTestFault hold = { .hold_after = MIB };
+  sb_test_httpd_set_fault (f->httpd, TEST_IMAGE_PATH, &hold);
+  Background bg = { .f = f, .target = install_fixture_target (f, "urn:c:hold") };
+  GThread *thread = g_thread_new ("install", install_in_background, &bg);
+  sb_test_httpd_wait_held (f->httpd);
+
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_assert_true (g_file_get_contents (f->grubenv, &before, NULL, NULL));
+  SbSlotId next = SB_SLOT_A;
+  g_assert_false (sb_bootchooser_mark_bad (f->config, &next, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_SLOT_BUSY);
+  g_clear_error (&error);
+  g_autofree char *after = NULL;
+  g_assert_true (g_file_get_contents (f->grubenv, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, before);
+  assert_env (f, "A B", "3", "0");
+
+  g_autoptr (SbGrubenv) env = sb_grubenv_load (f->grubenv, &error);
+  g_assert_no_error (error);
+  g_assert_true (sb_grubenv_set (env, "next_entry", "rescue", &error));
+  g_assert_true (sb_grubenv_save (env, &error));
+  g_assert_no_error (error);
+
+  sb_test_httpd_release (f->httpd);
+  g_thread_join (thread);
+  g_assert_no_error (bg.error);
+  g_assert_true (bg.ok);
+  g_assert_cmpint (bg.result.outcome, ==, SB_UPDATE_STAGED);
+  sb_update_result_clear (&bg.result);
+  assert_env (f, "B A", "3", "3");
+  g_autofree char *kept = install_fixture_grubenv_get (f, "next_entry");
+  g_assert_cmpstr (kept, ==, "rescue");
+
+  g_assert_true (sb_bootchooser_mark_bad (f->config, &next, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (next, ==, SB_SLOT_B);
+  assert_env (f, "B A", "0", "3");
+}
+
 static void
 test_damaged_images_file (Fixture *f, gconstpointer data)
 {
@@ -493,6 +562,7 @@ main (int argc, char **argv)
   ADD ("download-failure-resumable-not-reported", test_download_failure_not_reported);
   ADD ("new-target-replaces-staged", test_new_target_replaces_staged);
   ADD ("running-image-assigned-unstages", test_running_image_assigned_unstages);
+  ADD ("mark-bad-during-download", test_mark_bad_during_download);
   ADD ("one-cycle-at-a-time", test_one_cycle_at_a_time);
   ADD ("damaged-images-file-replaced", test_damaged_images_file);
 #undef ADD

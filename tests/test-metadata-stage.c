@@ -4,6 +4,7 @@
 #include "sb-durable.h"
 #include "sb-error.h"
 #include "sb-metadata-stage.h"
+#include "sb-test-io-spy.h"
 #include "sb-test-util.h"
 
 #include <glib/gstdio.h>
@@ -155,6 +156,46 @@ test_first_run_and_leftover (Fixture *f, gconstpointer data)
   g_assert_cmpstr (root, ==, "shipped root");
 }
 
+/* root.json's rename is durable before any other file moves: a power cut must not keep a
+ * timestamp signed by the new root's keys beside the old root. */
+static void
+test_root_durable_first (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SbMetadataStage) stage = open_stage (f);
+  const char *work = sb_metadata_stage_get_path (stage);
+  put (work, "root.json", "root v2");
+  put (work, "timestamp.json", "timestamp v2");
+  put (work, "targets.json", "targets v1");
+
+  g_autoptr (GError) error = NULL;
+  sb_test_io_log_start ();
+  gboolean ok = sb_metadata_stage_commit (stage, &error);
+  g_autofree char *log = sb_test_io_log_stop ();
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_test_message ("%s", log);
+  /* The other two move in hash-table order, then one fsync covers them. */
+  g_assert_true (g_str_has_prefix (log, "rename root.json, fsync-dir, rename "));
+  g_autofree char *tail = g_strdup (log + strlen ("rename root.json, fsync-dir, "));
+  g_assert_true (g_strcmp0 (tail, "rename timestamp.json, rename targets.json, fsync-dir") == 0
+                 || g_strcmp0 (tail, "rename targets.json, rename timestamp.json, fsync-dir") == 0);
+}
+
+/* An unchanged root needs no fsync of its own. */
+static void
+test_unchanged_root_no_extra_fsync (Fixture *f, gconstpointer data)
+{
+  g_autoptr (SbMetadataStage) stage = open_stage (f);
+  put (sb_metadata_stage_get_path (stage), "timestamp.json", "timestamp v2");
+  g_autoptr (GError) error = NULL;
+  sb_test_io_log_start ();
+  gboolean ok = sb_metadata_stage_commit (stage, &error);
+  g_autofree char *log = sb_test_io_log_stop ();
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_cmpstr (log, ==, "rename timestamp.json, fsync-dir");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -164,6 +205,8 @@ main (int argc, char **argv)
   ADD ("/metadata-stage/commit-replaces-adds-and-removes", test_commit);
   ADD ("/metadata-stage/unchanged-files-are-not-rewritten", test_unchanged_files_keep_inode);
   ADD ("/metadata-stage/first-run-and-crash-leftover", test_first_run_and_leftover);
+  ADD ("/metadata-stage/commit/root-durable-before-the-rest", test_root_durable_first);
+  ADD ("/metadata-stage/commit/unchanged-root-no-extra-fsync", test_unchanged_root_no_extra_fsync);
 #undef ADD
   return g_test_run ();
 }

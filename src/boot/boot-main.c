@@ -2,8 +2,10 @@
  *
  * Run by the dracut pre-pivot hook after the new root is mounted and before switch-root. It
  * reads the booted slot from the kernel command line, grubenv and the state directory, decides
- * with sb_boot_decide(), logs one line, and applies the decision. It never stops a boot: when
- * anything cannot be read or written it says so and exits 0, leaving the boot as GRUB made it.
+ * with sb_boot_decide(), logs one line, and applies the decision. A grubenv that fails
+ * validation is first rewritten from install.json and counters.json
+ * (sb_boot_context_load_repairing). It never stops a boot: when anything cannot be read or
+ * written it says so and exits 0, leaving the boot as GRUB made it.
  *
  * Exit status: 0, also after an error; 10 when the decision needs a reboot (a refused slot)
  * and --reboot was not given or the reboot failed; 2 for a usage error.
@@ -15,6 +17,7 @@
 #include "sb-error.h"
 #include "sb-install-state.h"
 #include "sb-report-queue.h"
+#include "sb-state-lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -124,7 +127,25 @@ main (int argc, char **argv)
   if (opt_print_paths)
     return print_paths (config);
 
-  g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, opt_root, &error);
+  /* Nothing else should run this early, but a state writer started by hand would: the state
+   * lock, as every command that writes state takes it. Not having it never stops the boot. */
+  g_autofree char *lock_dir = opt_root != NULL
+                                  ? g_build_filename (opt_root, config->state_dir, NULL)
+                                  : g_strdup (config->state_dir);
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (lock_dir, &error);
+  if (lock == NULL)
+    {
+      log_line (LOG_WARNING, "going on without the state lock: %s", error->message);
+      g_clear_error (&error);
+    }
+
+  /* A grubenv GRUB cannot read (a torn write, garbage) is rewritten here: left alone, GRUB
+   * would go on booting its default order whatever the state directory says. */
+  g_autofree char *repaired = NULL;
+  g_autoptr (SbBootContext) ctx
+      = sb_boot_context_load_repairing (config, opt_root, &repaired, &error);
+  if (repaired != NULL)
+    log_line (LOG_WARNING, "%s", repaired);
   if (ctx == NULL)
     {
       log_line (LOG_ERR, "cannot read the boot state: %s; boot left alone", error->message);

@@ -5,6 +5,7 @@
 #include "sb-error.h"
 #include "sb-grubenv.h"
 #include "sb-report-queue.h"
+#include "sb-state-lock.h"
 
 #include <string.h>
 
@@ -194,8 +195,57 @@ update_inputs (SbBootContext *ctx)
     in->has_slot_counter[s] = sb_counters_get_slot (ctx->counters, s, &in->slot_counter[s]);
 }
 
-SbBootContext *
-sb_boot_context_load (const SbConfig *config, const char *root, GError **error)
+/* What grubenv must say when its block is lost, from install.json and counters.json alone:
+ * what switchback last wrote there. A staged install is staged again (its trial has not been
+ * seen to fail); an incomplete one keeps its slot at no tries; otherwise the committed slot
+ * (or, before any commit, the booted one) goes first with full tries, and the other slot keeps
+ * tries only when it holds no release known to be below the committed one. */
+static gboolean
+rebuild_block (SbBootchooser *bc, const SbBootInputs *in, GError **error)
+{
+  SbSlotId first = in->has_committed ? in->committed : in->booted;
+  SbSlotId other = sb_slot_id_other (first);
+  if (in->install_phase == SB_INSTALL_STAGED)
+    return sb_bootchooser_stage (bc, in->install_slot, error);
+  const guint tries[2] = { bc->max_tries, bc->max_tries };
+  if (!set_all (bc, first, tries, error))
+    return FALSE;
+  if (in->install_phase == SB_INSTALL_DOWNLOADING || in->install_phase == SB_INSTALL_WRITTEN)
+    return sb_bootchooser_set_tries (bc, in->install_slot, 0, error);
+  if (in->has_slot_counter[other] && in->slot_counter[other] < in->rollback_counter)
+    return sb_bootchooser_set_tries (bc, other, 0, error);
+  return TRUE;
+}
+
+/* Rewrites the grubenv at @path, which failed validation, from @ctx's state; in place when the
+ * file is a 1024-byte block, else replaced by a fresh block first. */
+static gboolean
+repair_grubenv (SbBootContext *ctx, const char *path, guint max_tries, GError **error)
+{
+  g_autoptr (SbBootchooser) bc = g_new0 (SbBootchooser, 1);
+  bc->env = sb_grubenv_new_blank (path);
+  bc->max_tries = max_tries;
+  if (!rebuild_block (bc, &ctx->inputs, error))
+    return FALSE;
+  g_autoptr (GError) in_place = NULL;
+  if (!sb_bootchooser_save (bc, &in_place))
+    {
+      if (!g_error_matches (in_place, SB_ERROR, SB_ERROR_STATE))
+        {
+          g_propagate_error (error, g_steal_pointer (&in_place));
+          return FALSE;
+        }
+      /* Not a 1024-byte file: made one, as grub-editenv create does, then written. */
+      if (!sb_grubenv_create (path, error) || !sb_grubenv_save (bc->env, error))
+        return FALSE;
+    }
+  ctx->bc = g_steal_pointer (&bc);
+  return TRUE;
+}
+
+static SbBootContext *
+load_context (const SbConfig *config, const char *root, gboolean repair, char **out_repaired,
+              GError **error)
 {
   g_autoptr (SbBootContext) ctx = g_new0 (SbBootContext, 1);
   SbBootInputs *in = &ctx->inputs;
@@ -207,13 +257,49 @@ sb_boot_context_load (const SbConfig *config, const char *root, GError **error)
   in->max_tries = config->max_tries;
   if (!sb_slots_read_cmdline (config->cmdline_file, &in->booted, &in->emergency, error))
     return NULL;
-  if ((ctx->bc = sb_bootchooser_open (grubenv, config->max_tries, error)) == NULL
-      || !sb_bootchooser_get_order (ctx->bc, &in->grub, error)
-      || (ctx->state = sb_install_state_load (ctx->state_dir, error)) == NULL
+  g_autoptr (GError) env_error = NULL;
+  ctx->bc = sb_bootchooser_open (grubenv, config->max_tries, &env_error);
+  if (ctx->bc != NULL && !sb_bootchooser_get_order (ctx->bc, &in->grub, &env_error))
+    g_clear_pointer (&ctx->bc, sb_bootchooser_free);
+  if (ctx->bc == NULL && !(repair && g_error_matches (env_error, SB_ERROR, SB_ERROR_STATE)))
+    {
+      g_propagate_error (error, g_steal_pointer (&env_error));
+      return NULL;
+    }
+  if ((ctx->state = sb_install_state_load (ctx->state_dir, error)) == NULL
       || (ctx->counters = sb_counters_load (ctx->state_dir, error)) == NULL)
     return NULL;
   update_inputs (ctx);
+  if (ctx->bc == NULL)
+    {
+      if (!repair_grubenv (ctx, grubenv, config->max_tries, error)
+          || !sb_bootchooser_get_order (ctx->bc, &in->grub, error))
+        {
+          g_prefix_error (error, "rewriting %s, which %s: ", grubenv, env_error->message);
+          return NULL;
+        }
+      if (out_repaired != NULL)
+        *out_repaired = g_strdup_printf (
+            "%s; rewritten from install.json and counters.json: %s=\"%s\" %s=%s %s=%s",
+            env_error->message, SB_GRUBENV_ORDER,
+            sb_grubenv_get (ctx->bc->env, SB_GRUBENV_ORDER), SB_GRUBENV_A_TRIES,
+            sb_grubenv_get (ctx->bc->env, SB_GRUBENV_A_TRIES), SB_GRUBENV_B_TRIES,
+            sb_grubenv_get (ctx->bc->env, SB_GRUBENV_B_TRIES));
+    }
   return g_steal_pointer (&ctx);
+}
+
+SbBootContext *
+sb_boot_context_load (const SbConfig *config, const char *root, GError **error)
+{
+  return load_context (config, root, FALSE, NULL, error);
+}
+
+SbBootContext *
+sb_boot_context_load_repairing (const SbConfig *config, const char *root, char **out_repaired,
+                                GError **error)
+{
+  return load_context (config, root, TRUE, out_repaired, error);
 }
 
 gboolean
@@ -222,8 +308,23 @@ sb_boot_context_apply (SbBootContext *ctx, const SbBootDecision *d, GError **err
   SbBootInputs *in = &ctx->inputs;
   SbInstallState *st = ctx->state;
 
-  /* Queued first: if power fails after it, the next boot decides the same and queues it again;
-   * queued last, it could be lost. */
+  /* grubenv first. It lives on the ESP, which can fail to take a write (mounted read-only, a
+   * full or damaged FAT) while the data partition takes one. Written last, such a failure left
+   * a half-applied decision: install.json committed, the counter raised and the OK result
+   * queued, while GRUB still ran the trial and later fell back to a slot now below the counter.
+   * Written first, a failure changes nothing, and the next boot decides the same again. A power
+   * cut after it is the same: every decision's grubenv is also what the next boot, reading the
+   * unchanged state directory, decides to write (sb-boot-decide.h). */
+  if ((d->restage && !sb_bootchooser_stage (ctx->bc, in->install_slot, error))
+      || (d->set_primary && d->reset_tries && !sb_bootchooser_commit (ctx->bc, d->primary, error))
+      || (d->set_primary && !d->reset_tries && !sb_bootchooser_prefer (ctx->bc, d->primary, error))
+      || (d->disable_booted && !sb_bootchooser_set_tries (ctx->bc, in->booted, 0, error))
+      || !sb_bootchooser_save (ctx->bc, error)
+      || !sb_bootchooser_get_order (ctx->bc, &in->grub, error))
+    return FALSE;
+
+  /* Queued before the state changes: if power fails after it, the next boot decides the same
+   * and queues it again; queued last, it could be lost. */
   if (d->report)
     {
       g_autofree char *msg = sb_boot_decision_describe (in, d);
@@ -269,16 +370,7 @@ sb_boot_context_apply (SbBootContext *ctx, const SbBootDecision *d, GError **err
       if (!sb_install_state_save (st, ctx->state_dir, error))
         return FALSE;
     }
-
-  SbSlotId staged_slot = in->install_slot;
   update_inputs (ctx);
-  if ((d->restage && !sb_bootchooser_stage (ctx->bc, staged_slot, error))
-      || (d->set_primary && d->reset_tries && !sb_bootchooser_commit (ctx->bc, d->primary, error))
-      || (d->set_primary && !d->reset_tries && !sb_bootchooser_prefer (ctx->bc, d->primary, error))
-      || (d->disable_booted && !sb_bootchooser_set_tries (ctx->bc, in->booted, 0, error))
-      || !sb_bootchooser_save (ctx->bc, error)
-      || !sb_bootchooser_get_order (ctx->bc, &in->grub, error))
-    return FALSE;
   return TRUE;
 }
 
@@ -341,6 +433,10 @@ sb_boot_context_stage_install (SbBootContext *ctx, GError **error)
 gboolean
 sb_bootchooser_mark_good (const SbConfig *config, char **out_message, GError **error)
 {
+  /* From the read to the last write, so that an update cycle's step cannot slip in between. */
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (config->state_dir, error);
+  if (lock == NULL)
+    return FALSE;
   g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
   if (ctx == NULL)
     return FALSE;
@@ -365,6 +461,11 @@ gboolean
 sb_bootchooser_mark_bad (const SbConfig *config, SbSlotId *out_next, char **out_message,
                          GError **error)
 {
+  /* The checks below read install.json: a download that begins after them must wait for the
+   * grubenv write, or the half-written slot could be handed tries. */
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (config->state_dir, error);
+  if (lock == NULL)
+    return FALSE;
   g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
   if (ctx == NULL)
     return FALSE;

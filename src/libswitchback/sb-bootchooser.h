@@ -82,13 +82,27 @@ typedef struct {
  * taken as it is. Any file that cannot be read is an error naming it. */
 SbBootContext *sb_boot_context_load (const SbConfig *config, const char *root,
                                      GError **error) G_GNUC_WARN_UNUSED_RESULT;
+/* switchback-boot's load: the same, except that a grubenv that fails validation
+ * (SB_ERROR_STATE: a torn write, garbage, a wrong size) is not an error. GRUB cannot read such a
+ * block and falls back to its default order, so it is rewritten with what switchback last
+ * wrote there, decided from install.json and counters.json alone: a staged install staged
+ * again; an install still downloading or written, its slot at no tries behind the committed
+ * slot; else the committed slot (before any commit, the booted one) first with max-tries, and
+ * the other slot with max-tries unless it holds a release below the committed one. The boot
+ * decision then reads the rewritten block. When a block was rewritten, @out_repaired (may be
+ * NULL) gets a line saying why and what it now says; otherwise it is left alone. A grubenv
+ * that is missing or unreadable is an error, as for sb_boot_context_load. */
+SbBootContext *sb_boot_context_load_repairing (const SbConfig *config, const char *root,
+                                               char **out_repaired,
+                                               GError **error) G_GNUC_WARN_UNUSED_RESULT;
 void sb_boot_context_free (SbBootContext *ctx);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbBootContext, sb_boot_context_free)
 
-/* Carries out @d (never the reboot, which is the caller's): first the result for the Director,
- * then counters.json, then install.json, then grubenv, so a power cut at any point leaves a
- * state from which the next boot reaches the same decision (at worst a result is queued twice,
- * never lost). */
+/* Carries out @d (never the reboot, which is the caller's): first grubenv, then the result for
+ * the Director, then counters.json, then install.json, so a power cut or a failed write at any
+ * point leaves a state from which the next boot reaches the same decision (at worst a result is
+ * queued twice, never lost). A grubenv that cannot be written (a read-only ESP) fails the call
+ * before anything in the state directory changed. */
 gboolean sb_boot_context_apply (SbBootContext *ctx, const SbBootDecision *d,
                                 GError **error) G_GNUC_WARN_UNUSED_RESULT;
 

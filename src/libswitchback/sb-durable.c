@@ -84,7 +84,13 @@ sb_durable_write (const char *path, const void *data, gsize len, mode_t mode, GE
       return sb_throw_errno (error, SB_ERROR_IO, "renaming %s to %s", tmpl, path);
     }
   /* Without this the rename may be lost on a power cut, resurrecting the old file. */
-  return sb_fsync_dir (dir, error);
+  if (!sb_fsync_dir (dir, error))
+    {
+      g_prefix_error (error, "%s is replaced, but a power cut may bring back its old contents: ",
+                      path);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean

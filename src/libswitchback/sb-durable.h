@@ -13,8 +13,13 @@ G_BEGIN_DECLS
 
 /* Atomically replaces @path with @len bytes of @data, created with @mode (e.g. 0644, or 0600
  * for secrets; the mode is set before any byte is written, so a secret is never readable by
- * others, even briefly). The parent directory must exist. On failure @path is unchanged and
- * no temporary file is left behind. ENOSPC is reported as SB_ERROR_NO_SPACE. */
+ * others, even briefly). The parent directory must exist. No temporary file is left behind.
+ * ENOSPC is reported as SB_ERROR_NO_SPACE.
+ *
+ * A failure before the rename leaves @path unchanged. The one failure after it, the fsync of
+ * the directory, is SB_ERROR_IO with @path already holding the new contents, which a power cut
+ * may still take back: after a FALSE, @path holds the old or the new contents, each complete.
+ * Every caller orders its writes so that either is safe (DESIGN §4). */
 gboolean sb_durable_write (const char *path, const void *data, gsize len, mode_t mode,
                            GError **error) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -492,15 +492,34 @@ sb_grubenv_save (SbGrubenv *env, GError **error)
   return ok;
 }
 
+/* The block grub-editenv's create writes: signature, warning line, padding. */
+static void
+fill_blank (guint8 *buf)
+{
+  memset (buf, '#', SB_GRUBENV_SIZE);
+  memcpy (buf, SB_GRUBENV_SIGNATURE, HEADER_LEN);
+  memcpy (buf + HEADER_LEN, SB_GRUBENV_MESSAGE, sizeof SB_GRUBENV_MESSAGE - 1);
+}
+
+SbGrubenv *
+sb_grubenv_new_blank (const char *path)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  SbGrubenv *env = grubenv_new (path);
+  fill_blank (env->buf);
+  /* Nothing on disk is known to match: the first save writes the block. */
+  memset (env->saved, 0, SB_GRUBENV_SIZE);
+  reindex (env);
+  return env;
+}
+
 gboolean
 sb_grubenv_create (const char *path, GError **error)
 {
   g_return_val_if_fail (path != NULL, FALSE);
 
   guint8 buf[SB_GRUBENV_SIZE];
-  memset (buf, '#', sizeof buf);
-  memcpy (buf, SB_GRUBENV_SIGNATURE, HEADER_LEN);
-  memcpy (buf + HEADER_LEN, SB_GRUBENV_MESSAGE, sizeof SB_GRUBENV_MESSAGE - 1);
+  fill_blank (buf);
 
   g_autofree char *dir = g_path_get_dirname (path);
   int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -38,6 +38,11 @@ SbGrubenv *sb_grubenv_load (const char *path, GError **error) G_GNUC_WARN_UNUSED
  * as grub-editenv does. The filesystem is checked first, as for sb_grubenv_save(). */
 gboolean sb_grubenv_create (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* A fresh block for @path in memory, the one sb_grubenv_create() writes; nothing is read, and
+ * it counts as changed, so sb_grubenv_save() writes it in place over whatever a 1024-byte file
+ * at @path holds. For rewriting a block that fails validation (a torn write). */
+SbGrubenv *sb_grubenv_new_blank (const char *path);
+
 /* An independent copy of @env (same path, same block, same saved state), for editing several
  * variables all or nothing. */
 SbGrubenv *sb_grubenv_copy (SbGrubenv *env);

@@ -4,6 +4,7 @@
 
 #include "sb-install.h"
 #include "sb-test-hooks.h"
+#include "sb-state-lock.h"
 #include "sb-crypto.h"
 #include "sb-error.h"
 
@@ -242,8 +243,10 @@ static gboolean
 save_bytes_done (Pipeline *p, guint64 done, GError **error)
 {
   g_mutex_lock (&p->state_lock);
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (p->ctx->state_dir, error);
   p->ctx->state->bytes_done = done;
-  gboolean ok = sb_install_state_save (p->ctx->state, p->ctx->state_dir, error);
+  gboolean ok = lock != NULL && sb_install_state_save (p->ctx->state, p->ctx->state_dir, error);
+  g_clear_pointer (&lock, sb_state_lock_release);
   g_mutex_unlock (&p->state_lock);
   return ok;
 }
@@ -612,6 +615,13 @@ sb_install_raw (SbBootContext *ctx, SbSlots *slots, SbFetcher *fetcher,
       = g_strdup_printf ("target %s into slot %s", target->name, sb_slot_id_name (slot));
   guint64 length = (guint64)target->info->length;
 
+  /* Steps 1 and 2 under the state lock (sb-state-lock.h), so that no mark-good or mark-bad
+   * acts on the state between the checks and the writes; the download after them runs without
+   * it. A caller that holds it already (the update cycle) nests. */
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (ctx->state_dir, error);
+  if (lock == NULL)
+    return FALSE;
+
   /* 1. Everything that can refuse the image, before anything changes. The other slot is the
    * fallback of an unconfirmed boot: while the booted slot is on trial, or has not been
    * committed, overwriting it would leave nothing to fall back to. */
@@ -669,6 +679,7 @@ sb_install_raw (SbBootContext *ctx, SbSlots *slots, SbFetcher *fetcher,
   if (!sb_boot_context_prepare_slot (ctx, slot, error))
     return FALSE;
   sb_install_test_kill_point ("prepared");
+  g_clear_pointer (&lock, sb_state_lock_release);
 
   /* 3. and 4. */
   Pipeline p = {
@@ -696,9 +707,11 @@ sb_install_raw (SbBootContext *ctx, SbSlots *slots, SbFetcher *fetcher,
 
   ctx->state->state = SB_INSTALL_WRITTEN;
   ctx->state->bytes_done = length;
-  if (!sb_install_state_save (ctx->state, ctx->state_dir, error)
+  if ((lock = sb_state_lock_acquire (ctx->state_dir, error)) == NULL
+      || !sb_install_state_save (ctx->state, ctx->state_dir, error)
       || !sb_slot_writer_close (writer, error))
     return FALSE;
+  g_clear_pointer (&lock, sb_state_lock_release);
   sb_install_test_kill_point ("written-state");
   return TRUE;
 }

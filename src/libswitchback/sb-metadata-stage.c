@@ -152,17 +152,21 @@ same_file (const char *a, const char *b)
          && sa.st_ino == sb.st_ino;
 }
 
+/* Moves @name from the working copy into the trusted directory; *@moved tells whether it
+ * changed anything (an unchanged file is the same inode in both). */
 static gboolean
-commit_file (SbMetadataStage *s, const char *name, GError **error)
+commit_file (SbMetadataStage *s, const char *name, gboolean *moved, GError **error)
 {
   g_autofree char *from = g_build_filename (s->staging, name, NULL);
   g_autofree char *to = g_build_filename (s->dir, name, NULL);
+  *moved = FALSE;
   if (same_file (from, to))
     return TRUE;
   /* The new file was written and fsynced by sb_durable_write; the rename is atomic, and the
-   * directory fsync in the caller makes it durable. */
+   * directory fsync after it makes it durable. */
   if (rename (from, to) < 0)
     return sb_throw_errno (error, SB_ERROR_IO, "Moving verified metadata %s to %s", from, to);
+  *moved = TRUE;
   return TRUE;
 }
 
@@ -172,13 +176,19 @@ sb_metadata_stage_commit (SbMetadataStage *s, GError **error)
   g_autoptr (GHashTable) staged = list_files (s->staging, error);
   if (staged == NULL || !sb_durable_mkdir_p (s->dir, 0755, error))
     return FALSE;
-  if (g_hash_table_contains (staged, "root.json") && !commit_file (s, "root.json", error))
+  /* root.json first, and durable before anything else moves: without the fsync between the
+   * steps, a power cut could keep a later rename (a timestamp signed by the new root's keys)
+   * and lose the root's, leaving files beside a root that does not know their keys. */
+  gboolean moved = FALSE;
+  if (g_hash_table_contains (staged, "root.json")
+      && (!commit_file (s, "root.json", &moved, error)
+          || (moved && !sb_fsync_dir (s->dir, error))))
     return FALSE;
   GHashTableIter iter;
   gpointer name;
   g_hash_table_iter_init (&iter, staged);
   while (g_hash_table_iter_next (&iter, &name, NULL))
-    if (strcmp (name, "root.json") != 0 && !commit_file (s, name, error))
+    if (strcmp (name, "root.json") != 0 && !commit_file (s, name, &moved, error))
       return FALSE;
   /* Files the client removed (TUF §5.3.11 fast-forward recovery). */
   g_hash_table_iter_init (&iter, s->trusted);

@@ -7,13 +7,14 @@
  * state. So the client works on a working copy: every file of the trusted directory hard-linked
  * into it (copied where links are not supported), which is safe because sb_durable_write
  * replaces files with a new inode and never writes into one. When everything passed, commit
- * moves the new files into the trusted directory (a rename each, the directory fsynced once)
- * and removes the files the client removed. Until then the trusted directory is untouched, and
+ * moves the new files into the trusted directory (a rename each) and removes the files the
+ * client removed, fsyncing the directory after root.json moved and again at the end. Until then the trusted directory is untouched, and
  * discarding the working copy undoes everything.
  *
  * A power cut during a commit leaves each file old or new, each one verified on its own, which
- * is what TUF asks of stored metadata; root.json moves first, so files signed by new keys never
- * sit beside a root that does not know them. The trusted directory holds plain files only.
+ * is what TUF asks of stored metadata; root.json moves first, and its rename is made durable (the
+ * directory fsynced) before any other file moves, so files signed by new keys never sit beside
+ * a root that does not know them. The trusted directory holds plain files only.
  */
 #pragma once
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "sb-report-queue.h"
+#include "sb-state-lock.h"
 #include "sb-durable.h"
 #include "sb-error.h"
 #include "sb-json.h"
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 struct _SbReportQueue {
+  char *state_dir;
   char *dir;
 };
 
@@ -159,6 +161,7 @@ sb_report_queue_open (const char *state_dir, GError **error)
     }
   SbReportQueue *queue = g_new0 (SbReportQueue, 1);
   queue->dir = g_steal_pointer (&dir);
+  queue->state_dir = g_strdup (state_dir);
   return queue;
 }
 
@@ -168,6 +171,7 @@ sb_report_queue_free (SbReportQueue *queue)
   if (queue == NULL)
     return;
   g_free (queue->dir);
+  g_free (queue->state_dir);
   g_free (queue);
 }
 
@@ -335,20 +339,10 @@ sb_report_queue_enqueue (SbReportQueue *queue, SbReport *report, GError **error)
                      "the result of %s has no result code; not queued",
                      report->correlation_id != NULL ? report->correlation_id : "(none)");
 
-  /* The lock keeps two writers (the daemon and a CLI run) from picking the same number. */
-  int dir_fd = open (queue->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0)
-    return sb_throw_errno (error, SB_ERROR_IO, "opening the report queue %s", queue->dir);
-  int r;
-  do
-    r = flock (dir_fd, LOCK_EX);
-  while (r < 0 && errno == EINTR);
-  if (r < 0)
-    {
-      sb_throw_errno (error, SB_ERROR_IO, "locking the report queue %s", queue->dir);
-      (void) close (dir_fd);
-      return FALSE;
-    }
+  /* The state lock keeps two writers (the daemon and a CLI run) from picking the same number. */
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (queue->state_dir, error);
+  if (lock == NULL)
+    return FALSE;
 
   gboolean ok = FALSE;
   guint64 max = 0;
@@ -365,8 +359,6 @@ sb_report_queue_enqueue (SbReportQueue *queue, SbReport *report, GError **error)
       else
         g_prefix_error (error, "queueing the result of %s: ", report->correlation_id);
     }
-  /* Closing releases the lock. */
-  (void) close (dir_fd);
   return ok;
 }
 

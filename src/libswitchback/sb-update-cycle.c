@@ -11,13 +11,10 @@
 #include "sb-ostree-install.h"
 #include "sb-ostree-slots.h"
 #include "sb-report-queue.h"
+#include "sb-state-lock.h"
 #include "sb-uptane.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 void
 sb_update_options_init (SbUpdateOptions *opts)
@@ -60,36 +57,21 @@ sb_update_result_clear (SbUpdateResult *result)
 
 /* ---- the cycle ---- */
 
-static int
-take_lock (const char *state_dir, GError **error)
+/* One cycle at a time: a second one fails at once rather than waiting for a download. */
+static SbStateLock *
+take_cycle_lock (const char *state_dir, GError **error)
 {
-  if (!sb_durable_mkdir_p (state_dir, 0700, error))
-    return -1;
-  g_autofree char *path = g_build_filename (state_dir, SB_UPDATE_LOCK_FILE, NULL);
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
+  g_autoptr (GError) local_error = NULL;
+  SbStateLock *lock = sb_state_lock_take (state_dir, SB_UPDATE_LOCK_FILE, FALSE, &local_error);
+  if (lock == NULL && g_error_matches (local_error, SB_ERROR, SB_ERROR_SLOT_BUSY))
     {
-      sb_throw_errno (error, SB_ERROR_IO, "opening %s", path);
-      return -1;
+      g_autofree char *path = g_build_filename (state_dir, SB_UPDATE_LOCK_FILE, NULL);
+      sb_throw (error, SB_ERROR_SLOT_BUSY, "another update cycle holds %s", path);
+      return NULL;
     }
-  if (flock (fd, LOCK_EX | LOCK_NB) < 0)
-    {
-      int errsv = errno;
-      (void)close (fd);
-      if (errsv == EWOULDBLOCK)
-        sb_throw (error, SB_ERROR_SLOT_BUSY, "another update cycle holds %s", path);
-      else
-        sb_throw (error, SB_ERROR_IO, "locking %s: %s", path, g_strerror (errsv));
-      return -1;
-    }
-  return fd;
-}
-
-static void
-release_lock (int fd)
-{
-  if (fd >= 0)
-    (void)close (fd);
+  if (lock == NULL)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return lock;
 }
 
 /* Queues a failed install result for the Director; a failure to queue is a warning, since the
@@ -165,11 +147,44 @@ install_image (SbBootContext *ctx, const SbConfig *config, SbSlots *slots, SbFet
   return sb_install_raw (ctx, slots, fetcher, t, &opts->install, stats, error);
 }
 
+/* The boot context read again, under the state lock the caller holds: what another command
+ * (mark-good, mark-bad, an edit of grubenv) wrote since the last read is what the next writes
+ * start from, instead of being overwritten by a stale copy. */
 static gboolean
-install_locked (SbBootContext *ctx, const SbConfig *config, SbImages *im, SbSlots *slots,
+reload_context (SbBootContext **ctx, const SbConfig *config, GError **error)
+{
+  g_clear_pointer (ctx, sb_boot_context_free);
+  return (*ctx = sb_boot_context_load (config, NULL, error)) != NULL;
+}
+
+/* After the image is written, under the state lock: grubenv and install.json read again, and
+ * the install they describe must still be this one, written into @slot. */
+static gboolean
+reload_for_staging (SbBootContext **ctx, const SbConfig *config, const SbInstallTarget *t,
+                    SbSlotId slot, GError **error)
+{
+  if (!reload_context (ctx, config, error))
+    return FALSE;
+  SbInstallState *st = (*ctx)->state;
+  if (!sb_install_state_matches (st, t, slot) || st->state != SB_INSTALL_WRITTEN)
+    return sb_throw (error, SB_ERROR_STATE,
+                     "target %s was written into slot %s, but install.json now says %s (%s); "
+                     "not staging it",
+                     t->name, sb_slot_id_name (slot), sb_install_phase_name (st->state),
+                     st->target != NULL ? st->target : "no target");
+  return TRUE;
+}
+
+static gboolean
+install_locked (SbBootContext **ctxp, const SbConfig *config, SbImages *im, SbSlots *slots,
                 SbFetcher *fetcher, const SbInstallTarget *t, const SbUpdateOptions *opts,
                 SbUpdateResult *result, GError **error)
 {
+  /* Everything up to the download under the state lock, from a fresh read. */
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (config->state_dir, error);
+  if (lock == NULL || !reload_context (ctxp, config, error))
+    return FALSE;
+  SbBootContext *ctx = *ctxp;
   SbInstallState *st = ctx->state;
   SbSlotId booted = ctx->inputs.booted, slot = sb_slot_id_other (booted);
   result->booted = booted;
@@ -229,6 +244,10 @@ install_locked (SbBootContext *ctx, const SbConfig *config, SbImages *im, SbSlot
         return FALSE;
     }
 
+  /* The download runs without the state lock: the installer takes it for each write of its
+   * own (sb-install.h), and a mark-good or mark-bad meanwhile waits for one write, not for the
+   * image. */
+  g_clear_pointer (&lock, sb_state_lock_release);
   g_autoptr (GError) install_error = NULL;
   if (!install_image (ctx, config, slots, fetcher, t, opts, &result->stats, &install_error))
     {
@@ -239,6 +258,12 @@ install_locked (SbBootContext *ctx, const SbConfig *config, SbImages *im, SbSlot
       return FALSE;
     }
   sb_install_test_kill_point ("update-installed");
+
+  if ((lock = sb_state_lock_acquire (config->state_dir, error)) == NULL
+      || !reload_for_staging (ctxp, config, t, slot, error))
+    return FALSE;
+  ctx = *ctxp;
+  st = ctx->state;
 
   /* Remembered before GRUB may try it, so that a failed trial is known as such. */
   g_autoptr (SbImageRecord) trial = sb_image_record_new_for_target (t);
@@ -280,6 +305,9 @@ static SbBootContext *
 open_cycle (SbConfig *config, SbImages **out_images, SbSlots **out_slots, SbUpdateResult *result,
             GError **error)
 {
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (config->state_dir, error);
+  if (lock == NULL)
+    return NULL;
   g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
   if (ctx == NULL)
     return NULL;
@@ -316,16 +344,14 @@ sb_update_install_target (SbConfig *config, SbFetcher *fetcher, const SbInstallT
       sb_update_options_init (&defaults);
       opts = &defaults;
     }
-  int lock = take_lock (config->state_dir, error);
-  if (lock < 0)
+  g_autoptr (SbStateLock) cycle = take_cycle_lock (config->state_dir, error);
+  if (cycle == NULL)
     return FALSE;
   g_autoptr (SbImages) im = NULL;
   g_autoptr (SbSlots) slots = NULL;
   g_autoptr (SbBootContext) ctx = open_cycle (config, &im, &slots, result, error);
-  gboolean ok = ctx != NULL
-                && install_locked (ctx, config, im, slots, fetcher, target, opts, result, error);
-  release_lock (lock);
-  return ok;
+  return ctx != NULL
+         && install_locked (&ctx, config, im, slots, fetcher, target, opts, result, error);
 }
 
 static void
@@ -412,11 +438,9 @@ cycle_locked (SbConfig *config, SbIdentity *identity, const SbUpdateOptions *opt
     result->clock_problem = g_strdup (sb_uptane_get_clock_problem (uptane));
   sb_install_test_kill_point ("update-verified");
 
-  /* The check raised the role versions in counters.json: install and stage from a fresh read,
-   * so that saving the counters never meets a stale copy (which sb_counters_save refuses). */
-  g_clear_pointer (&ctx, sb_boot_context_free);
-  if ((ctx = sb_boot_context_load (config, NULL, error)) == NULL)
-    return FALSE;
+  /* The check raised the role versions in counters.json: install_locked installs and stages
+   * from a fresh read, so that saving the counters never meets a stale copy (which
+   * sb_counters_save refuses). */
 
   g_autoptr (GError) pick_error = NULL;
   SbUptaneTarget *ut = pick_target (update, sb_identity_get_ecu_serial (identity), &pick_error);
@@ -447,8 +471,8 @@ cycle_locked (SbConfig *config, SbIdentity *identity, const SbUpdateOptions *opt
   };
 
   g_autoptr (GError) install_error = NULL;
-  if (install_locked (ctx, config, im, slots, sb_uptane_get_fetcher (uptane), &target, opts, result,
-                      &install_error))
+  if (install_locked (&ctx, config, im, slots, sb_uptane_get_fetcher (uptane), &target, opts,
+                      result, &install_error))
     return TRUE;
   /* The Director hears of a failure now rather than at the next cycle. */
   if (result->queued_result != NULL)
@@ -467,10 +491,8 @@ sb_update_cycle_run (SbConfig *config, SbIdentity *identity, const SbUpdateOptio
       sb_update_options_init (&defaults);
       opts = &defaults;
     }
-  int lock = take_lock (config->state_dir, error);
-  if (lock < 0)
+  g_autoptr (SbStateLock) cycle = take_cycle_lock (config->state_dir, error);
+  if (cycle == NULL)
     return FALSE;
-  gboolean ok = cycle_locked (config, identity, opts, result, error);
-  release_lock (lock);
-  return ok;
+  return cycle_locked (config, identity, opts, result, error);
 }

@@ -222,10 +222,12 @@ load_timestamp (SbUpdater *u, GError **error)
   return persist (u, SB_ROLE_TIMESTAMP, data, error);
 }
 
-static gsize
-length_or (gint64 listed, gsize fallback)
+gsize
+sb_updater_length_cap (gint64 listed, gsize fallback)
 {
-  return listed >= 0 ? (gsize) listed : fallback;
+  if (listed < 0)
+    return fallback;
+  return (guint64) listed > (guint64) G_MAXSIZE ? G_MAXSIZE : (gsize) listed;
 }
 
 /* TUF §5.5: the local snapshot is used when it is still the one the timestamp lists. */
@@ -234,7 +236,7 @@ load_snapshot (SbUpdater *u, GError **error)
 {
   SbMetadata *timestamp = sb_trusted_set_get_timestamp (u->ts);
   const SbMetaFile *meta = sb_metadata_get_snapshot_meta (timestamp);
-  gsize max = length_or (meta->length, u->opts.snapshot_max_length);
+  gsize max = sb_updater_length_cap (meta->length, u->opts.snapshot_max_length);
 
   /* The local copy is an older version than the one the timestamp describes, so its length
    * may differ: only the general cap applies to it. */
@@ -275,7 +277,7 @@ load_targets (SbUpdater *u, const char *role, const char *delegator, GError **er
   if (meta == NULL)
     return sb_throw (error, SB_ERROR_NOT_FOUND,
                      "Role %s is delegated by %s but not listed in snapshot", role, delegator);
-  gsize max = length_or (meta->length, u->opts.targets_max_length);
+  gsize max = sb_updater_length_cap (meta->length, u->opts.targets_max_length);
 
   g_autoptr (GBytes) local = load_local (u, role, u->opts.targets_max_length);
   if (local != NULL)

@@ -111,4 +111,9 @@ SbTrustedSet *sb_updater_get_trusted_set (SbUpdater *updater);
 gboolean sb_updater_init_metadata_dir (const char *metadata_dir, const char *root_path,
                                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* The download cap for a metadata file whose parent role lists @listed bytes (TUF §5.5.2,
+ * §5.6.2), or @fallback when it lists none (@listed negative). A length beyond what gsize holds
+ * (over 4 GiB on a 32-bit ECU) is capped at G_MAXSIZE, never wrapped to a few bytes. */
+gsize sb_updater_length_cap (gint64 listed, gsize fallback);
+
 G_END_DECLS

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "sb-uptane.h"
+#include "sb-state-lock.h"
 
 #include "sb-durable.h"
 #include "sb-error.h"
@@ -447,7 +448,8 @@ verify (SbUptane *u, gint64 reference_time, GError **error)
   /* Everything verified: the new metadata becomes the trusted state, and the versions are
    * recorded over a fresh read of counters.json, so that what another writer (the boot helper,
    * an install) changed meanwhile is kept. */
-  if (!sb_metadata_stage_commit (director_stage, error)
+  g_autoptr (SbStateLock) lock = sb_state_lock_acquire (state_dir, error);
+  if (lock == NULL || !sb_metadata_stage_commit (director_stage, error)
       || (image_stage != NULL && !sb_metadata_stage_commit (image_stage, error)))
     return NULL;
   g_autoptr (SbCounters) fresh = sb_counters_load (state_dir, error);
@@ -456,28 +458,6 @@ verify (SbUptane *u, gint64 reference_time, GError **error)
       || !sb_counters_save (fresh, state_dir, error))
     return NULL;
   return g_steal_pointer (&update);
-}
-
-/* Serialises checks of one state directory (a daemon and a manual check), released when the
- * descriptor is closed. */
-static int
-take_lock (const char *metadata_root, GError **error)
-{
-  g_autofree char *path = g_build_filename (metadata_root, ".lock", NULL);
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    {
-      sb_throw_errno (error, SB_ERROR_IO, "Opening lock file %s", path);
-      return -1;
-    }
-  while (flock (fd, LOCK_EX) < 0)
-    if (errno != EINTR)
-      {
-        sb_throw_errno (error, SB_ERROR_IO, "Locking %s", path);
-        (void) close (fd);
-        return -1;
-      }
-  return fd;
 }
 
 static void
@@ -504,8 +484,10 @@ sb_uptane_check (SbUptane *u, GError **error)
 
   if (!sb_durable_mkdir_p (u->metadata_root, 0755, error))
     return NULL;
-  int lock_fd = take_lock (u->metadata_root, error);
-  if (lock_fd < 0)
+  /* One check at a time per state directory (a daemon and a manual check): they share the
+   * working copies. */
+  g_autoptr (SbStateLock) check_lock = sb_state_lock_take (u->metadata_root, ".lock", TRUE, error);
+  if (check_lock == NULL)
     return NULL;
 
   /* Read through libc, so that faketime and the like move it. */
@@ -524,7 +506,6 @@ sb_uptane_check (SbUptane *u, GError **error)
       g_clear_pointer (&u->image, sb_updater_free);
     }
   remove_staging (u);
-  (void) close (lock_fd);
   return update;
 }
 

@@ -14,8 +14,12 @@
 #     it. On a second disk the health check fails on B, so mark-good never runs: B uses up its
 #     tries, GRUB falls back to A, the hook records the rollback and the Director gets
 #     INSTALL_FAILED.
+#  6. torn grubenv: on the same disk, with B committed, grubenv is cut off after its signature
+#     and warning line, as a torn write leaves it. The hook rewrites it from install.json and
+#     counters.json (B first, A at no tries: its release is below the committed one), and the
+#     system comes back on B, through a refusal of A when GRUB started from its default order.
 #
-# Scenarios 3 and 4 (one disk) and 5 run at once, each with its own disk, repository and
+# Scenarios 3, 4 and 6 (one disk) and 5 run at once, each with its own disk, repository and
 # server; scenario 5's two disks are one until B is installed, then the disk is copied and each
 # copy boots on with its own Director. Needs the packages of scripts/install-qemu-deps.sh, or
 # it skips.
@@ -263,6 +267,23 @@ scenario34 () {
   boot s34 5 --scenario update.sh || return 1
   part_sha s34 rootfs-a "$(stat -c %s a.ext4)" ext4 >s34/5.a.sha
   echo "$((SECONDS - t))" >s34/seconds4
+  t=$SECONDS
+  # Scenario 6: everything after grubenv's signature and warning line torn away.
+  "$qemu/disk-files.sh" s34/disk.img cat esp /EFI/switchback/grubenv >s34/grubenv.good \
+    || return 1
+  python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); open(sys.argv[2], "wb").write(b[:100] + bytes(len(b) - 100))' \
+    s34/grubenv.good s34/grubenv.torn || return 1
+  "$qemu/disk-files.sh" s34/disk.img put esp s34/grubenv.torn /EFI/switchback/grubenv \
+    || return 1
+  boot s34 6 --scenario update.sh || return 1
+  echo 6 >s34/torn-last
+  # GRUB cannot read the block and may start from its default order, slot A, which the hook
+  # then refuses: one boot more.
+  if ! grep -q '^SB-QEMU: init slot=B' s34/6.txt; then
+    boot s34 7 --scenario update.sh || return 1
+    echo 7 >s34/torn-last
+  fi
+  echo "$((SECONDS - t))" >s34/seconds6
 }
 
 # Scenario 5's shared first boot: A, confirmed by mark-good, installs B.
@@ -333,7 +354,7 @@ lacks () {
   fatal "$1, boot $2: '$4' in its $3"
 }
 
-plan 10
+plan 11
 
 # Scenario 3
 [ -s s34/3.boot ] || failed s34 "scenario 3: boot $(cat s34/last-boot) failed or was not cut"
@@ -411,6 +432,17 @@ has s34 5 counters.json '"image-rollback-counter" *: *2'
 assert_streq "$(cat s34/5.a.sha)" "$(ext4_sha a.ext4)"
 ok "anti-rollback: the system comes back on slot B, committed; slot A is left as it was"
 
+# Scenario 6
+torn=$(cat s34/torn-last 2>/dev/null || echo 6)
+[ -s "s34/$torn.boot" ] || failed s34 "scenario 6: boot $(cat s34/last-boot) failed"
+has s34 6 txt 'rewritten from install.json and counters.json: SB_ORDER="B A" SB_A_TRIES=0 SB_B_TRIES=3'
+has s34 "$torn" txt "^SB-QEMU: init slot=B version=2 emergency=0"
+has s34 "$torn" env "^SB_ORDER=B A$"
+has s34 "$torn" env "^SB_A_TRIES=0$"
+has s34 "$torn" env "^SB_B_TRIES=3$"
+has s34 "$torn" install.json '"committed" *: *"B"'
+ok "torn grubenv: the hook rewrites it from install.json and the counters; slot B boots on"
+
 # Scenario 5, committed
 [ -s s5ok/2.boot ] || failed s5ok "scenario 5 (commit): boot $(cat s5ok/last-boot) failed"
 has s5ok 1 txt "switchback: first boot of slot A; waiting for switchback mark-good"
@@ -473,6 +505,7 @@ ok "confirm=userspace: GRUB falls back to A, the hook records the rollback, the 
 
 echo "# time: scenario 3 (power cut mid-install, resume, commit; 3 boots) $(cat s34/seconds3) s"
 echo "# time: scenario 4 (anti-rollback refusal; 2 boots) $(cat s34/seconds4) s"
+echo "# time: scenario 6 (torn grubenv rewritten; $(( $(cat s34/torn-last) - 5 )) boots) $(cat s34/seconds6) s"
 echo "# time: scenario 5 first boot (A confirmed, installs B; 1 boot) $(cat s5ok/seconds1) s"
 echo "# time: scenario 5 commit (then B confirmed by mark-good; 1 boot) $(cat s5ok/seconds) s"
 echo "# time: scenario 5 rollback (then B never confirmed, A again; $(( $(cat s5rb/last) - 1 ))" \
