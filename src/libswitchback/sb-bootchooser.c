@@ -4,6 +4,7 @@
 #include "sb-bootchooser.h"
 #include "sb-error.h"
 #include "sb-grubenv.h"
+#include "sb-install.h"
 #include "sb-report-queue.h"
 #include "sb-state-lock.h"
 
@@ -354,6 +355,7 @@ sb_boot_context_apply (SbBootContext *ctx, const SbBootDecision *d, GError **err
         sb_counters_clear_pending (ctx->counters);
       if (!sb_counters_save (ctx->counters, ctx->state_dir, error))
         return FALSE;
+      sb_install_test_kill_point ("apply-counters");
     }
 
   if (d->set_committed || d->end_install || d->mark_staged)
@@ -369,6 +371,7 @@ sb_boot_context_apply (SbBootContext *ctx, const SbBootDecision *d, GError **err
         sb_install_state_clear (st);
       if (!sb_install_state_save (st, ctx->state_dir, error))
         return FALSE;
+      sb_install_test_kill_point ("apply-state");
     }
   update_inputs (ctx);
   return TRUE;

@@ -146,6 +146,10 @@ gboolean sb_install_raw (SbBootContext *ctx, SbSlots *slots, SbFetcher *fetcher,
  *                 the steps of sb_install_raw, in this order
  *   update-reported, update-verified, update-installed, update-recorded, update-staged
  *                 the steps of the update cycle around it (sb-update-cycle.h)
+ *   grubenv-written:N  the Nth grubenv write of this process is in the page cache, not yet
+ *                 fsynced (sb-grubenv.c)
+ *   apply-counters, apply-state  a boot decision (the hook's, mark-good's) has saved
+ *                 counters.json, then install.json, and not yet grubenv (sb-bootchooser.c)
  */
 #define SB_INSTALL_TEST_KILL_ENV "SWITCHBACK_TEST_KILL_AT"
 void sb_install_test_kill_point (const char *point);

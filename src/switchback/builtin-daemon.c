@@ -4,12 +4,20 @@
  * operator. Without [slots] disk (or with --check-only) a cycle reports and verifies only, as
  * `switchback check` does. A failed or refused cycle is logged and the next one runs on
  * schedule: nothing a repository serves stops the daemon. With --once, one cycle runs and its
- * exit status is that of `switchback update` (or `check`) (DESIGN §8). */
+ * exit status is that of `switchback update` (or `check`) (DESIGN §8).
+ *
+ * Under systemd (switchback-daemon.service, Type=notify) the daemon says READY=1 once it has
+ * loaded its identity, and, when the unit sets WatchdogSec=, pings the watchdog (WATCHDOG=1)
+ * every half interval for as long as it shows signs of life: the main loop running between
+ * cycles, the start of a cycle, and the download's progress. A daemon that stops showing them
+ * for a whole interval (a wedged main loop, a download that stalls past the fetcher's own
+ * limits) stops pinging, and systemd kills and restarts it (docs/health-checks.md). */
 #include "config.h"
 
 #include "sb-builtins.h"
 #include "sb-cli-uptane.h"
 #include "sb-error.h"
+#include "sb-sd-notify.h"
 #include "sb-update-cycle.h"
 
 #include <glib-unix.h>
@@ -29,6 +37,92 @@ typedef struct {
   GMainLoop *loop;
   gboolean stop;
 } Waiter;
+
+/* The watchdog keeper: a thread that pings while the main thread's last sign of life is
+ * younger than the watchdog interval. A thread, because a cycle blocks the main thread for as
+ * long as a download takes. */
+typedef struct {
+  guint64 interval_usec;
+  gint64 last_life; /* g_get_monotonic_time () of the last sign of life, under lock */
+  GMutex lock;
+  GCond cond;
+  gboolean quit;
+  GThread *thread;
+} Watchdog;
+
+static void
+watchdog_alive (Watchdog *wd)
+{
+  if (wd == NULL)
+    return;
+  g_mutex_lock (&wd->lock);
+  wd->last_life = g_get_monotonic_time ();
+  g_mutex_unlock (&wd->lock);
+}
+
+static void
+notify_or_warn (const char *state)
+{
+  g_autoptr (GError) error = NULL;
+  if (!sb_sd_notify (state, NULL, &error))
+    g_printerr ("switchback: warning: %s\n", error->message);
+}
+
+static gpointer
+watchdog_thread (gpointer data)
+{
+  Watchdog *wd = data;
+  g_mutex_lock (&wd->lock);
+  while (!wd->quit)
+    {
+      gint64 now = g_get_monotonic_time ();
+      if (now - wd->last_life < (gint64) wd->interval_usec)
+        notify_or_warn ("WATCHDOG=1");
+      g_cond_wait_until (&wd->cond, &wd->lock, now + (gint64) wd->interval_usec / 2);
+    }
+  g_mutex_unlock (&wd->lock);
+  return NULL;
+}
+
+static Watchdog *
+watchdog_start (guint64 interval_usec)
+{
+  Watchdog *wd = g_new0 (Watchdog, 1);
+  wd->interval_usec = interval_usec;
+  wd->last_life = g_get_monotonic_time ();
+  g_mutex_init (&wd->lock);
+  g_cond_init (&wd->cond);
+  wd->thread = g_thread_new ("sb-watchdog", watchdog_thread, wd);
+  return wd;
+}
+
+static void
+watchdog_stop (Watchdog *wd)
+{
+  if (wd == NULL)
+    return;
+  g_mutex_lock (&wd->lock);
+  wd->quit = TRUE;
+  g_cond_signal (&wd->cond);
+  g_mutex_unlock (&wd->lock);
+  g_thread_join (wd->thread);
+  g_mutex_clear (&wd->lock);
+  g_cond_clear (&wd->cond);
+  g_free (wd);
+}
+
+static void
+on_install_progress (SbInstallStep step, guint64 done, guint64 total, gpointer user_data)
+{
+  watchdog_alive (user_data);
+}
+
+static gboolean
+on_heartbeat (gpointer user_data)
+{
+  watchdog_alive (user_data);
+  return G_SOURCE_CONTINUE;
+}
 
 static gboolean
 on_signal (gpointer user_data)
@@ -92,10 +186,15 @@ run_check_cycle (SbUptane *uptane)
 
 /* An update cycle; returns its exit status. */
 static int
-run_update_cycle (SbCli *cli, SbIdentity *identity)
+run_update_cycle (SbCli *cli, SbIdentity *identity, Watchdog *wd)
 {
   SbUpdateOptions opts;
   sb_update_options_init (&opts);
+  if (wd != NULL)
+    {
+      opts.install.progress = on_install_progress;
+      opts.install.progress_data = wd;
+    }
   SbUpdateResult result = { 0 };
   g_autoptr (GError) error = NULL;
   gboolean ok = sb_update_cycle_run (cli->config, identity, &opts, &result, &error);
@@ -147,9 +246,10 @@ run_update_cycle (SbCli *cli, SbIdentity *identity)
 }
 
 static int
-run_cycle (SbCli *cli, SbIdentity *identity, SbUptane *uptane, gboolean check_only)
+run_cycle (SbCli *cli, SbIdentity *identity, SbUptane *uptane, gboolean check_only, Watchdog *wd)
 {
-  return check_only ? run_check_cycle (uptane) : run_update_cycle (cli, identity);
+  watchdog_alive (wd);
+  return check_only ? run_check_cycle (uptane) : run_update_cycle (cli, identity, wd);
 }
 
 int
@@ -172,7 +272,7 @@ sb_builtin_daemon (SbCli *cli, int argc, char **argv)
   gboolean check_only = opt_check_only || cli->config->disk == NULL;
 
   if (opt_once)
-    return run_cycle (cli, identity, uptane, check_only);
+    return run_cycle (cli, identity, uptane, check_only, NULL);
 
   g_autoptr (GMainContext) context = g_main_context_new ();
   g_main_context_push_thread_default (context);
@@ -187,6 +287,17 @@ sb_builtin_daemon (SbCli *cli, int argc, char **argv)
       signal_ids[i] = g_source_attach (source, context);
     }
 
+  guint64 watchdog_usec = sb_sd_watchdog_usec ();
+  Watchdog *wd = watchdog_usec > 0 ? watchdog_start (watchdog_usec) : NULL;
+  guint heartbeat_id = 0;
+  if (wd != NULL)
+    {
+      /* The main loop's own sign of life while it waits for the next cycle. */
+      g_autoptr (GSource) beat = g_timeout_source_new (MAX (watchdog_usec / 4000, 1));
+      g_source_set_callback (beat, on_heartbeat, wd, NULL);
+      heartbeat_id = g_source_attach (beat, context);
+    }
+  notify_or_warn ("READY=1");
   g_printerr ("switchback: daemon started (ECU %s, every %u s%s)\n",
               sb_identity_get_ecu_serial (identity), cli->config->poll_interval,
               !check_only       ? ""
@@ -194,7 +305,7 @@ sb_builtin_daemon (SbCli *cli, int argc, char **argv)
                                : ", check only: no [slots] disk is configured");
   while (!waiter.stop)
     {
-      (void) run_cycle (cli, identity, uptane, check_only);
+      (void) run_cycle (cli, identity, uptane, check_only, wd);
       /* A signal that arrived during the cycle is already pending and ends the wait at once. */
       g_autoptr (GSource) timer = g_timeout_source_new_seconds (cli->config->poll_interval);
       g_source_set_callback (timer, on_timeout, &waiter, NULL);
@@ -202,6 +313,10 @@ sb_builtin_daemon (SbCli *cli, int argc, char **argv)
       g_main_loop_run (loop);
       g_source_destroy (timer);
     }
+  notify_or_warn ("STOPPING=1");
+  if (heartbeat_id != 0)
+    g_source_destroy (g_main_context_find_source_by_id (context, heartbeat_id));
+  watchdog_stop (wd);
   for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
     g_source_destroy (g_main_context_find_source_by_id (context, signal_ids[i]));
   g_main_context_pop_thread_default (context);
