@@ -727,8 +727,10 @@ sb_config_to_json (SbConfig *config)
   for (gsize i = 0; i < G_N_ELEMENTS (key_specs); i++)
     {
       const KeySpec *spec = &key_specs[i];
-      JsonObject *group = json_object_get_object_member (root, spec->group);
-      if (!json_object_has_member (root, spec->group))
+      JsonObject *group = json_object_has_member (root, spec->group)
+                              ? json_object_get_object_member (root, spec->group)
+                              : NULL;
+      if (group == NULL)
         {
           group = json_object_new ();
           json_object_set_object_member (root, spec->group, group);
