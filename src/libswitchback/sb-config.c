@@ -727,3 +727,52 @@ sb_config_to_string (SbConfig *config)
     }
   return g_key_file_to_data (kf, NULL, NULL);
 }
+
+JsonNode *
+sb_config_to_json (SbConfig *config)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+
+  g_autoptr (JsonObject) root = json_object_new ();
+  if (config->path != NULL)
+    json_object_set_string_member (root, "path", config->path);
+  else
+    json_object_set_null_member (root, "path");
+  for (gsize i = 0; i < G_N_ELEMENTS (key_specs); i++)
+    {
+      const KeySpec *spec = &key_specs[i];
+      JsonObject *group = json_object_has_member (root, spec->group)
+                              ? json_object_get_object_member (root, spec->group)
+                              : NULL;
+      if (group == NULL)
+        {
+          group = json_object_new ();
+          json_object_set_object_member (root, spec->group, group);
+        }
+      switch (spec->kind)
+        {
+        case KIND_BOOL:
+          json_object_set_boolean_member (group, spec->key, *field_bool (config, spec));
+          break;
+        case KIND_UINT:
+          json_object_set_int_member (group, spec->key, *field_uint (config, spec));
+          break;
+        case KIND_CONFIRM:
+          json_object_set_string_member (group, spec->key,
+                                         sb_confirm_mode_to_string (*field_confirm (config, spec)));
+          break;
+        default:
+          {
+            /* An unset key is null, so a reader tells it from an empty value. */
+            const char *v = field_str_const (config, spec);
+            if (v != NULL)
+              json_object_set_string_member (group, spec->key, v);
+            else
+              json_object_set_null_member (group, spec->key);
+          }
+        }
+    }
+  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (node, root);
+  return node;
+}

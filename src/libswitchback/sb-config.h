@@ -8,6 +8,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -84,6 +85,11 @@ gboolean sb_config_merge_data (SbConfig *config, const char *name, const char *d
 
 /* The effective configuration as GKeyFile text, every key included (for `switchback config`). */
 char *sb_config_to_string (SbConfig *config);
+
+/* The same as a JSON object (for `switchback config --json`): "path" (the main file, or null),
+ * then one object per section with every key; booleans and numbers are JSON booleans and numbers,
+ * an unset key is null. */
+JsonNode *sb_config_to_json (SbConfig *config);
 
 /* A deep copy of @config. */
 SbConfig *sb_config_copy (const SbConfig *config);

@@ -43,7 +43,8 @@ load_module (GError **error)
     return loaded;
 
   const char *path = sb_ostree_module_path ();
-  /* LOCAL: the module's copy of the core library must not stand in for ours, nor ours for its. */
+  /* The module resolves the core library's functions from this program (which exports them);
+   * LOCAL keeps the module's own symbols out of the global scope. */
   GModule *module = g_module_open (path, G_MODULE_BIND_LOCAL);
   if (module == NULL)
     {

@@ -1,5 +1,6 @@
 /* sb-ostree-module.c: the entry table of switchback-ostree.so (sb-ostree-module.h). It is the
- * module's only exported symbol; the core library linked into the module stays hidden. */
+ * module's only exported symbol. The module carries no copy of the core library: its calls into
+ * libswitchback resolve to the loading program's copy, which switchback exports. */
 #include "config.h"
 
 #include "sb-ostree-module.h"

@@ -4,7 +4,8 @@
  * operator. Without [slots] disk (or with --check-only) a cycle reports and verifies only, as
  * `switchback check` does. A failed or refused cycle is logged and the next one runs on
  * schedule: nothing a repository serves stops the daemon. With --once, one cycle runs and its
- * exit status is that of `switchback update` (or `check`) (DESIGN §8).
+ * exit status is that of `switchback update` (or `check`) (DESIGN §8). With the global --json,
+ * a failed cycle is also written as a JSON error object on stdout (sb_cli_fail).
  *
  * Under systemd (switchback-daemon.service, Type=notify) the daemon says READY=1 once it has
  * loaded its identity, and, when the unit sets WatchdogSec=, pings the watchdog (WATCHDOG=1)
@@ -143,7 +144,7 @@ on_timeout (gpointer user_data)
 
 /* A check-only cycle; returns its exit status. */
 static int
-run_check_cycle (SbUptane *uptane)
+run_check_cycle (SbCli *cli, SbUptane *uptane)
 {
   g_autoptr (GError) error = NULL;
   guint reports_sent = 0;
@@ -158,7 +159,7 @@ run_check_cycle (SbUptane *uptane)
 
   g_autoptr (SbUptaneUpdate) update = sb_uptane_check (uptane, &error);
   if (update == NULL)
-    return sb_cli_fail (NULL, "cycle", error);
+    return sb_cli_fail (cli, "cycle", error);
   if (sb_uptane_get_clock_problem (uptane) != NULL)
     g_printerr ("switchback: warning: %s\n", sb_uptane_get_clock_problem (uptane));
   if (update->targets->len == 0)
@@ -212,7 +213,7 @@ run_update_cycle (SbCli *cli, SbIdentity *identity, Watchdog *wd)
       if (result.queued_result != NULL)
         g_printerr ("switchback: %s queued for the Director\n", result.queued_result);
       sb_update_result_clear (&result);
-      return sb_cli_fail (NULL, "update cycle", error);
+      return sb_cli_fail (cli, "update cycle", error);
     }
 
   int status = SB_EXIT_OK;
@@ -249,7 +250,7 @@ static int
 run_cycle (SbCli *cli, SbIdentity *identity, SbUptane *uptane, gboolean check_only, Watchdog *wd)
 {
   watchdog_alive (wd);
-  return check_only ? run_check_cycle (uptane) : run_update_cycle (cli, identity, wd);
+  return check_only ? run_check_cycle (cli, uptane) : run_update_cycle (cli, identity, wd);
 }
 
 int

@@ -2,6 +2,8 @@
  *
  *   switchback [--config FILE] [--json] [--verbose] COMMAND [OPTIONS]
  *
+ * The global options (--config, --json, --verbose) are accepted before and after COMMAND.
+ *
  * main only finds the subcommand, loads the configuration and maps errors to exit statuses;
  * each subcommand lives in its own builtin-*.c over libswitchback.
  */
@@ -113,6 +115,11 @@ gboolean
 sb_cli_parse_options (const char *summary, const GOptionEntry *entries, int *argc, char ***argv)
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new (summary);
+  g_option_context_set_description (
+      ctx, "Global options, before or after the command:\n"
+           "  --config FILE     Configuration file (default " SB_CONFIG_DEFAULT_PATH ")\n"
+           "  --json            Machine-readable output on stdout\n"
+           "  -v, --verbose     Debug messages on stderr\n");
   if (entries != NULL)
     g_option_context_add_main_entries (ctx, entries, NULL);
   g_autoptr (GError) error = NULL;
@@ -132,7 +139,8 @@ sb_cli_parse_options (const char *summary, const GOptionEntry *entries, int *arg
 static void
 usage (FILE *out)
 {
-  fprintf (out, "Usage: switchback [--config FILE] [--json] [--verbose] COMMAND [OPTIONS]\n\n"
+  fprintf (out, "Usage: switchback [--config FILE] [--json] [--verbose] COMMAND [OPTIONS]\n"
+                "The global options may also follow COMMAND.\n\n"
                 "Commands:\n");
   for (const SbBuiltin *b = builtins; b->name != NULL; b++)
     fprintf (out, "  %-10s %s\n", b->name, b->summary);
@@ -141,26 +149,54 @@ usage (FILE *out)
                 "`switchback COMMAND --help` describes each command.\n");
 }
 
+/* Takes the global option at argv[*i] into @cli, advancing *i past its value. Returns FALSE
+ * when argv[*i] is not a global option. */
+static gboolean
+take_global_option (SbCli *cli, int argc, char **argv, int *i, gboolean *missing_value)
+{
+  const char *a = argv[*i];
+  *missing_value = FALSE;
+  if (strcmp (a, "--json") == 0)
+    cli->json = TRUE;
+  else if (strcmp (a, "--verbose") == 0 || strcmp (a, "-v") == 0)
+    cli->verbose = TRUE;
+  else if (strcmp (a, "--config") == 0)
+    {
+      if (*i + 1 >= argc)
+        {
+          *missing_value = TRUE;
+          return TRUE;
+        }
+      cli->config_path = argv[++*i];
+    }
+  else if (g_str_has_prefix (a, "--config="))
+    cli->config_path = a + strlen ("--config=");
+  else
+    return FALSE;
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
   SbCli cli = { 0 };
   int i;
+  gboolean missing_value = FALSE;
 
   setlocale (LC_ALL, "");
 
-  /* Global options come before the command; the command parses the rest. */
+  /* Global options may come before the command ... */
   for (i = 1; i < argc && argv[i][0] == '-'; i++)
     {
       const char *a = argv[i];
-      if (strcmp (a, "--json") == 0)
-        cli.json = TRUE;
-      else if (strcmp (a, "--verbose") == 0 || strcmp (a, "-v") == 0)
-        cli.verbose = TRUE;
-      else if (strcmp (a, "--config") == 0 && i + 1 < argc)
-        cli.config_path = argv[++i];
-      else if (g_str_has_prefix (a, "--config="))
-        cli.config_path = a + strlen ("--config=");
+      if (take_global_option (&cli, argc, argv, &i, &missing_value))
+        {
+          if (missing_value)
+            {
+              g_printerr ("switchback: option --config needs a FILE\n");
+              return SB_EXIT_USAGE;
+            }
+        }
       else if (strcmp (a, "--help") == 0 || strcmp (a, "-h") == 0)
         {
           usage (stdout);
@@ -183,8 +219,6 @@ main (int argc, char **argv)
       usage (stderr);
       return SB_EXIT_USAGE;
     }
-  if (cli.verbose)
-    g_setenv ("G_MESSAGES_DEBUG", "switchback", FALSE);
 
   const SbBuiltin *builtin = NULL;
   for (const SbBuiltin *b = builtins; b->name != NULL; b++)
@@ -196,6 +230,36 @@ main (int argc, char **argv)
       usage (stderr);
       return SB_EXIT_USAGE;
     }
+
+  /* ... or anywhere after it, as users type them (`switchback update --config FILE`): they are
+   * taken out here, and the subcommand parses what is left. No subcommand option takes a value,
+   * so an argument that looks like a global option is one; "--" ends the scan. */
+  g_autoptr (GPtrArray) sub_argv = g_ptr_array_new ();
+  g_ptr_array_add (sub_argv, argv[i]);
+  for (int j = i + 1; j < argc; j++)
+    {
+      if (strcmp (argv[j], "--") == 0)
+        {
+          for (; j < argc; j++)
+            g_ptr_array_add (sub_argv, argv[j]);
+          break;
+        }
+      if (take_global_option (&cli, argc, argv, &j, &missing_value))
+        {
+          if (missing_value)
+            {
+              g_printerr ("switchback: option --config needs a FILE\n");
+              return SB_EXIT_USAGE;
+            }
+          continue;
+        }
+      g_ptr_array_add (sub_argv, argv[j]);
+    }
+  int sub_argc = (int) sub_argv->len;
+  g_ptr_array_add (sub_argv, NULL);
+
+  if (cli.verbose)
+    g_setenv ("G_MESSAGES_DEBUG", "switchback", FALSE);
 
   g_autoptr (GError) error = NULL;
   g_autoptr (SbConfig) config = sb_config_load (cli.config_path, &error);
@@ -215,5 +279,5 @@ main (int argc, char **argv)
   cli.config = config;
 
   /* The subcommand sees argv from its own name on, so its option parser works as usual. */
-  return builtin->func (&cli, argc - i, argv + i);
+  return builtin->func (&cli, sub_argc, (char **) sub_argv->pdata);
 }
