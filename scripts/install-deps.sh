@@ -8,7 +8,7 @@ pkgs="build-essential autoconf automake libtool pkg-config autoconf-archive
  libostree-dev libfdisk-dev libsoup-3.0-dev
  ostree grub-common fdisk util-linux e2fsprogs dosfstools mtools
  curl openssl faketime time python3 python3-cryptography python3-requests
- git ca-certificates glib-networking busybox"
+ git ca-certificates glib-networking busybox stress-ng"
 
 SUDO=
 if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
