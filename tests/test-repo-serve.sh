@@ -8,7 +8,7 @@ command -v curl >/dev/null || skip_all "curl is not installed"
 command -v python3 >/dev/null || skip_all "python3 is not installed"
 python3 -c 'import cryptography' 2>/dev/null || skip_all "python3 cryptography is not installed"
 
-plan 19
+plan 20
 
 R=switchback-repo
 
@@ -169,6 +169,39 @@ assert_streq "$(code "$U/_control/nothing")" 404
 assert_file_has_content serve-plain.err "GET /targets/big.bin 206"
 assert_file_has_content serve-plain.err "GET /metadata/snapshot.json 404 status=404"
 ok "control: request counts, refused fault modes; --verbose logs method, path, status"
+
+# pause-after: the body stops after N bytes until a release; the pause is an event to wait on.
+fault /targets/big.bin pause-after=4096
+curl -s --max-time 300 "$U/_control/paused?path=/targets/big.bin" >paused.txt &
+wpid=$!
+curl -s "$U/targets/big.bin" -o got.bin &
+cpid=$!
+wait $wpid || fatal "waiting for the pause failed"
+assert_streq "$(cat paused.txt)" 1
+assert_streq "$(curl -s "$U/_control/paused?path=/targets/big.bin")" 1
+assert_streq "$(curl -s -X POST "$U/_control/release?path=/targets/big.bin")" 1
+wait $cpid || fatal "the resumed download failed"
+assert_files_equal got.bin big.bin
+curl -s "$U/targets/big.bin" -o got.bin &
+cpid=$!
+assert_streq "$(curl -s --max-time 300 "$U/_control/paused?path=/targets/big.bin&count=2")" 2
+assert_streq "$(curl -s -X POST "$U/_control/release?path=/targets/big.bin&how=cut")" 1
+rc=0
+wait $cpid || rc=$?
+assert_streq "$rc" 18
+assert_streq "$(stat -c %s got.bin)" 4096
+head -c 4096 big.bin | cmp - got.bin || fatal "the bytes before the pause differ"
+assert_streq "$(curl -s -X POST "$U/_control/release?path=/targets/big.bin")" 0
+assert_streq "$(code -X POST "$U/_control/release?path=/targets/big.bin&how=later")" 400
+assert_streq "$(code "$U/_control/paused?path=/targets/big.bin&count=x")" 400
+curl -s "$U/targets/big.bin" -o got.bin &
+cpid=$!
+assert_streq "$(curl -s --max-time 300 "$U/_control/paused?path=/targets/big.bin&count=3")" 3
+curl -sf -X POST "$U/_control/reset" >/dev/null
+wait $cpid || fatal "the download paused at the reset failed"
+assert_files_equal got.bin big.bin
+assert_streq "$(curl -s "$U/_control/paused?path=/targets/big.bin&count=0" -o /dev/null -w '%{http_code}')" 400
+ok "fault pause-after: N bytes, then nothing until released (resumed or cut) or reset; GET paused waits for it"
 
 kill "$PID_plain"
 wait "$PID_plain" || fatal "serve did not exit cleanly on SIGTERM"

@@ -14,13 +14,14 @@ sb_fault_init (SbFault *fault)
   memset (fault, 0, sizeof *fault);
   fault->truncate = -1;
   fault->drop_after = -1;
+  fault->pause_after = -1;
 }
 
 static gboolean
 is_none (const SbFault *f)
 {
   return f->delay_ms == 0 && f->throttle_bps == 0 && f->truncate < 0 && !f->corrupt && !f->endless
-         && f->status == 0 && f->drop_after < 0 && !f->ignore_range;
+         && f->status == 0 && f->drop_after < 0 && !f->ignore_range && f->pause_after < 0;
 }
 
 static gboolean
@@ -84,6 +85,12 @@ sb_fault_parse (const char *modes, SbFault *fault, GError **error)
             return FALSE;
           fault->drop_after = (gint64)n;
         }
+      else if (strcmp (mode, "pause-after") == 0)
+        {
+          if (!parse_number (mode, value, G_MAXINT64, &n, error))
+            return FALSE;
+          fault->pause_after = (gint64)n;
+        }
       else if (strcmp (mode, "status") == 0)
         {
           if (!parse_number (mode, value, 599, &n, error))
@@ -105,7 +112,7 @@ sb_fault_parse (const char *modes, SbFault *fault, GError **error)
         return sb_throw (error, SB_ERROR_INVALID_ARGUMENT,
                          "unknown fault \"%s%s%s\" (known: delay=MS, throttle=BYTES_PER_SEC, "
                          "truncate=N, corrupt, endless, status=CODE, drop-connection-after=N, "
-                         "ignore-range, none)",
+                         "ignore-range, pause-after=N, none)",
                          mode, value != NULL ? "=" : "", value != NULL ? value : "");
     }
   return TRUE;
@@ -132,6 +139,8 @@ sb_fault_to_string (const SbFault *f)
                      g_strdup_printf ("drop-connection-after=%" G_GINT64_FORMAT, f->drop_after));
   if (f->ignore_range)
     g_ptr_array_add (parts, g_strdup ("ignore-range"));
+  if (f->pause_after >= 0)
+    g_ptr_array_add (parts, g_strdup_printf ("pause-after=%" G_GINT64_FORMAT, f->pause_after));
   if (parts->len == 0)
     return g_strdup ("none");
   g_ptr_array_add (parts, NULL);
@@ -144,16 +153,56 @@ typedef struct
   guint remaining; /* 0: unlimited */
 } Entry;
 
+typedef struct
+{
+  char *path;
+  SbFaultReleaseFunc release;
+  gpointer data;
+} Paused;
+
+typedef struct
+{
+  guint id;
+  char *path;
+  guint count;
+  SbFaultWaitFunc done;
+  gpointer data;
+} Waiter;
+
 struct _SbFaultTable
 {
   GHashTable *entries; /* path -> Entry */
+  GHashTable *pauses;  /* path -> pause count */
+  GPtrArray *paused;   /* Paused: answers holding their connection */
+  GPtrArray *waiters;  /* Waiter */
+  guint next_wait_id;
 };
+
+static void
+paused_free (gpointer p)
+{
+  Paused *x = p;
+  g_free (x->path);
+  g_free (x);
+}
+
+static void
+waiter_free (gpointer p)
+{
+  Waiter *w = p;
+  g_free (w->path);
+  g_free (w);
+}
 
 SbFaultTable *
 sb_fault_table_new (void)
 {
   SbFaultTable *t = g_new0 (SbFaultTable, 1);
   t->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  t->pauses = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  t->paused = g_ptr_array_new_with_free_func (paused_free);
+  t->waiters = g_ptr_array_new_with_free_func (waiter_free);
+  t->next_wait_id = 1;
   return t;
 }
 
@@ -163,6 +212,9 @@ sb_fault_table_free (SbFaultTable *table)
   if (table == NULL)
     return;
   g_hash_table_unref (table->entries);
+  g_hash_table_unref (table->pauses);
+  g_ptr_array_unref (table->paused);
+  g_ptr_array_unref (table->waiters);
   g_free (table);
 }
 
@@ -275,4 +327,120 @@ sb_fault_table_to_json (SbFaultTable *table)
   JsonNode *node = json_node_new (JSON_NODE_OBJECT);
   json_node_take_object (node, obj);
   return node;
+}
+
+/* ---- pause events ------------------------------------------------------------------------ */
+
+guint
+sb_fault_table_get_pauses (SbFaultTable *table, const char *path)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (table->pauses, path));
+}
+
+/* Answers, and drops, the waiters of @path (NULL: every waiter) whose count is reached (every
+ * one of them when @all). Callbacks run after the list is updated, so they may call back. */
+static void
+answer_waiters (SbFaultTable *table, const char *path, gboolean all)
+{
+  g_autoptr (GPtrArray) due = g_ptr_array_new_with_free_func (waiter_free);
+  for (guint i = 0; i < table->waiters->len;)
+    {
+      Waiter *w = table->waiters->pdata[i];
+      if ((path == NULL || strcmp (w->path, path) == 0)
+          && (all || sb_fault_table_get_pauses (table, w->path) >= w->count))
+        g_ptr_array_add (due, g_ptr_array_steal_index (table->waiters, i));
+      else
+        i++;
+    }
+  for (guint i = 0; i < due->len; i++)
+    {
+      Waiter *w = due->pdata[i];
+      w->done (w->data, sb_fault_table_get_pauses (table, w->path));
+    }
+}
+
+void
+sb_fault_table_paused (SbFaultTable *table, const char *path, SbFaultReleaseFunc release,
+                       gpointer data)
+{
+  Paused *x = g_new0 (Paused, 1);
+  x->path = g_strdup (path);
+  x->release = release;
+  x->data = data;
+  g_ptr_array_add (table->paused, x);
+  g_hash_table_replace (table->pauses, g_strdup (path),
+                        GUINT_TO_POINTER (sb_fault_table_get_pauses (table, path) + 1));
+  answer_waiters (table, path, FALSE);
+}
+
+void
+sb_fault_table_forget_paused (SbFaultTable *table, gpointer data)
+{
+  for (guint i = 0; i < table->paused->len; i++)
+    if (((Paused *)table->paused->pdata[i])->data == data)
+      {
+        g_ptr_array_remove_index (table->paused, i);
+        return;
+      }
+}
+
+guint
+sb_fault_table_release (SbFaultTable *table, const char *path, SbFaultRelease how)
+{
+  g_autoptr (GPtrArray) due = g_ptr_array_new_with_free_func (paused_free);
+  for (guint i = 0; i < table->paused->len;)
+    {
+      Paused *x = table->paused->pdata[i];
+      if (path == NULL || strcmp (x->path, path) == 0)
+        g_ptr_array_add (due, g_ptr_array_steal_index (table->paused, i));
+      else
+        i++;
+    }
+  for (guint i = 0; i < due->len; i++)
+    {
+      Paused *x = due->pdata[i];
+      x->release (x->data, how);
+    }
+  return due->len;
+}
+
+guint
+sb_fault_table_wait (SbFaultTable *table, const char *path, guint count, SbFaultWaitFunc done,
+                     gpointer data)
+{
+  guint now = sb_fault_table_get_pauses (table, path);
+  if (now >= count)
+    {
+      done (data, now);
+      return 0;
+    }
+  Waiter *w = g_new0 (Waiter, 1);
+  w->id = table->next_wait_id++;
+  if (table->next_wait_id == 0)
+    table->next_wait_id = 1;
+  w->path = g_strdup (path);
+  w->count = count;
+  w->done = done;
+  w->data = data;
+  g_ptr_array_add (table->waiters, w);
+  return w->id;
+}
+
+void
+sb_fault_table_cancel_wait (SbFaultTable *table, guint handle)
+{
+  for (guint i = 0; i < table->waiters->len; i++)
+    if (((Waiter *)table->waiters->pdata[i])->id == handle)
+      {
+        g_ptr_array_remove_index (table->waiters, i);
+        return;
+      }
+}
+
+void
+sb_fault_table_reset_events (SbFaultTable *table)
+{
+  g_hash_table_remove_all (table->pauses);
+  (void)sb_fault_table_release (table, NULL, SB_FAULT_RELEASE_RESUME);
+  answer_waiters (table, NULL, TRUE);
 }

@@ -11,8 +11,16 @@
  *   status=CODE               answer with this HTTP status (404, 500, ...)
  *   drop-connection-after=N   declare the full length, send N bytes, close the connection
  *   ignore-range              answer 200 with the whole body whatever Range asks
+ *   pause-after=N             declare the full length, send N bytes, then hold the connection
+ *                             open and send nothing until POST /_control/release
  *   none                      clears the path's faults
  * A fault may be limited to the next @times requests, after which it clears itself.
+ *
+ * Pauses are events a test can wait on instead of racing a clock: each answer that reaches its
+ * N bytes (all of them written to the socket) counts one pause of its path, and a waiter
+ * (GET /_control/paused?path=P&count=K) is answered as soon as P has paused K times since the
+ * last reset. A paused answer stays paused until it is released (the rest of the body follows,
+ * or the connection is cut), until a reset (which resumes it), or until the server stops.
  */
 #pragma once
 
@@ -31,6 +39,7 @@ typedef struct
   guint status;      /* 0: none */
   gint64 drop_after; /* -1: none */
   gboolean ignore_range;
+  gint64 pause_after; /* -1: none */
 } SbFault;
 
 /* A fault that changes nothing. */
@@ -63,5 +72,41 @@ void sb_fault_table_clear (SbFaultTable *table);
 gboolean sb_fault_table_take (SbFaultTable *table, const char *path, SbFault *out);
 /* {PATH: {"modes": "...", "remaining": N (0: unlimited)}} */
 JsonNode *sb_fault_table_to_json (SbFaultTable *table);
+
+/* ---- pause events (pause-after=N) ---- */
+
+/* How a paused answer goes on: resumed (the rest of the body is sent) or cut (the connection
+ * is closed with the body incomplete). */
+typedef enum
+{
+  SB_FAULT_RELEASE_RESUME,
+  SB_FAULT_RELEASE_CUT,
+} SbFaultRelease;
+
+typedef void (*SbFaultReleaseFunc) (gpointer data, SbFaultRelease how);
+
+/* An answer of @path has sent its pause-after bytes and stopped: counts one pause of @path,
+ * answers the waiters that this satisfies, and keeps @release to be called (once) when the
+ * pause is released. */
+void sb_fault_table_paused (SbFaultTable *table, const char *path, SbFaultReleaseFunc release,
+                            gpointer data);
+/* The answer @data is gone (finished or freed): forgets its pause without calling it. */
+void sb_fault_table_forget_paused (SbFaultTable *table, gpointer data);
+/* Releases every paused answer of @path (NULL: of every path) as @how says. Returns how many. */
+guint sb_fault_table_release (SbFaultTable *table, const char *path, SbFaultRelease how);
+/* Pauses of @path since the table was made or last reset. */
+guint sb_fault_table_get_pauses (SbFaultTable *table, const char *path);
+
+typedef void (*SbFaultWaitFunc) (gpointer data, guint pauses);
+
+/* Calls @done (once, possibly at once) when @path has paused at least @count times. Returns a
+ * handle for sb_fault_table_cancel_wait, or 0 when @done was called at once. */
+guint sb_fault_table_wait (SbFaultTable *table, const char *path, guint count, SbFaultWaitFunc done,
+                           gpointer data);
+/* Drops the waiter @handle (its client went away) without calling it. */
+void sb_fault_table_cancel_wait (SbFaultTable *table, guint handle);
+/* Forgets the pause counts, releases (resumes) every paused answer, and answers every waiter
+ * with the count it reached: what POST /_control/reset does besides clearing the faults. */
+void sb_fault_table_reset_events (SbFaultTable *table);
 
 G_END_DECLS

@@ -356,8 +356,8 @@ parse_range (const char *header, goffset total, goffset *start, goffset *end, gb
 }
 
 static void
-serve_file (SbRepoServer *srv, SoupServerMessage *msg, const char *file, const SbFault *fault,
-            gboolean have_fault)
+serve_file (SbRepoServer *srv, SoupServerMessage *msg, const char *path, const char *file,
+            const SbFault *fault, gboolean have_fault)
 {
   const char *method = soup_server_message_get_method (msg);
   if (method != SOUP_METHOD_GET && method != SOUP_METHOD_HEAD)
@@ -369,6 +369,8 @@ serve_file (SbRepoServer *srv, SoupServerMessage *msg, const char *file, const S
   SbRepoStreamSpec spec = { 0 };
   spec.fd = -1;
   spec.head = method == SOUP_METHOD_HEAD;
+  spec.events = srv->faults;
+  spec.path = path;
   spec.content_type
       = g_str_has_suffix (file, ".json") ? "application/json" : "application/octet-stream";
   if (have_fault)
@@ -554,6 +556,53 @@ respond_json (SoupServerMessage *msg, JsonNode *node)
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, text, strlen (text));
 }
 
+/* GET /_control/paused: the answer waits, without a timeout of its own, for the pause event
+ * (repo-faults.h), so a test waits on the event instead of polling. */
+typedef struct
+{
+  SbRepoServer *srv;
+  SoupServerMessage *msg;
+  guint handle;
+  gulong finished_id;
+} PauseWait;
+
+static void
+pause_wait_free (PauseWait *w)
+{
+  g_signal_handler_disconnect (w->msg, w->finished_id);
+  g_object_unref (w->msg);
+  g_free (w);
+}
+
+static void
+pause_wait_done (gpointer data, guint pauses)
+{
+  PauseWait *w = data;
+  g_autofree char *text = g_strdup_printf ("%u\n", pauses);
+  sb_repo_stream_respond_text (w->msg, SOUP_STATUS_OK, text, 0);
+  soup_server_message_unpause (w->msg);
+  pause_wait_free (w);
+}
+
+static void
+pause_wait_finished (SoupServerMessage *msg, gpointer data)
+{
+  PauseWait *w = data;
+  sb_fault_table_cancel_wait (w->srv->faults, w->handle);
+  pause_wait_free (w);
+}
+
+static gboolean
+control_count (const char *text, guint *out, GError **error)
+{
+  char *end = NULL;
+  guint64 n = text != NULL ? g_ascii_strtoull (text, &end, 10) : 1;
+  if (text != NULL && (*text == '\0' || *end != '\0' || n == 0 || n > G_MAXUINT))
+    return sb_throw (error, SB_ERROR_INVALID_ARGUMENT, "count=%s: not a number from 1", text);
+  *out = (guint)n;
+  return TRUE;
+}
+
 static void
 handle_control (SbRepoServer *srv, SoupServerMessage *msg, const char *what, GHashTable *query)
 {
@@ -579,9 +628,53 @@ handle_control (SbRepoServer *srv, SoupServerMessage *msg, const char *what, GHa
           return;
         }
     }
+  else if (strcmp (what, "paused") == 0 && method == SOUP_METHOD_GET)
+    {
+      const char *count_text = query != NULL ? g_hash_table_lookup (query, "count") : NULL;
+      guint count = 1;
+      if (path == NULL)
+        sb_throw (&error, SB_ERROR_INVALID_ARGUMENT, "give path=PATH [count=N]");
+      else if (control_count (count_text, &count, &error))
+        {
+          if (sb_fault_table_get_pauses (srv->faults, path) >= count)
+            {
+              g_autofree char *n
+                  = g_strdup_printf ("%u\n", sb_fault_table_get_pauses (srv->faults, path));
+              sb_repo_stream_respond_text (msg, SOUP_STATUS_OK, n, 0);
+              return;
+            }
+          PauseWait *w = g_new0 (PauseWait, 1);
+          w->srv = srv;
+          w->msg = g_object_ref (msg);
+          w->finished_id
+              = g_signal_connect (msg, "finished", G_CALLBACK (pause_wait_finished), w);
+          soup_server_message_pause (msg);
+          w->handle = sb_fault_table_wait (srv->faults, path, count, pause_wait_done, w);
+          return;
+        }
+    }
+  else if (strcmp (what, "release") == 0 && method == SOUP_METHOD_POST)
+    {
+      const char *how = query != NULL ? g_hash_table_lookup (query, "how") : NULL;
+      if (path == NULL)
+        sb_throw (&error, SB_ERROR_INVALID_ARGUMENT, "give path=PATH [how=resume|cut]");
+      else if (how != NULL && strcmp (how, "resume") != 0 && strcmp (how, "cut") != 0)
+        sb_throw (&error, SB_ERROR_INVALID_ARGUMENT, "how=%s: expected resume or cut", how);
+      else
+        {
+          guint n = sb_fault_table_release (srv->faults, path,
+                                            how != NULL && strcmp (how, "cut") == 0
+                                                ? SB_FAULT_RELEASE_CUT
+                                                : SB_FAULT_RELEASE_RESUME);
+          g_autofree char *text = g_strdup_printf ("%u\n", n);
+          sb_repo_stream_respond_text (msg, SOUP_STATUS_OK, text, 0);
+          return;
+        }
+    }
   else if (strcmp (what, "reset") == 0 && method == SOUP_METHOD_POST)
     {
       sb_fault_table_clear (srv->faults);
+      sb_fault_table_reset_events (srv->faults);
       g_hash_table_remove_all (srv->hits);
       sb_repo_stream_respond_text (msg, SOUP_STATUS_OK, "ok\n", 0);
       return;
@@ -614,7 +707,7 @@ handle_control (SbRepoServer *srv, SoupServerMessage *msg, const char *what, GHa
     }
   else
     sb_throw (&error, SB_ERROR_NOT_FOUND,
-              "unknown control request %s %s (POST fault, POST reset, GET faults, GET hits)",
+              "unknown control request %s %s (POST fault, POST reset, GET faults, GET hits, GET paused, POST release)",
               method, what);
   g_autofree char *text = g_strdup_printf ("%s\n", error->message);
   sb_repo_stream_respond_text (msg,
@@ -690,14 +783,14 @@ handler (SoupServer *soup, SoupServerMessage *msg, const char *unused_path, GHas
   else if (r.kind == ROUTE_MANIFEST)
     handle_manifest (srv, msg, fault.delay_ms);
   else if (r.kind == ROUTE_METADATA || r.kind == ROUTE_FILES)
-    serve_file (srv, msg, r.file, &fault, have_fault);
+    serve_file (srv, msg, path, r.file, &fault, have_fault);
   else if (r.kind == ROUTE_INDEX)
     {
       g_autofree char *text = index_text (srv);
       sb_repo_stream_respond_text (msg, SOUP_STATUS_OK, text, fault.delay_ms);
     }
   else if (fault.endless)
-    serve_file (srv, msg, "/nonexistent", &fault, have_fault);
+    serve_file (srv, msg, path, "/nonexistent", &fault, have_fault);
   else
     sb_repo_stream_respond_text (msg, SOUP_STATUS_NOT_FOUND, "not found\n", fault.delay_ms);
   log_request (srv, msg, path, note);

@@ -23,6 +23,9 @@ typedef struct
   guint timer;
   gulong wrote_id, finished_id;
   gboolean started;
+  char *path;        /* pause-after: the request's path, for the fault table */
+  gboolean held;     /* stopped at pause-after, waiting for a release */
+  gboolean released; /* the pause is over: send the rest */
 } Stream;
 
 static GBytes *
@@ -49,20 +52,45 @@ stream_free (Stream *st)
     g_signal_handler_disconnect (st->msg, st->finished_id);
   if (st->spec.fd >= 0)
     close (st->spec.fd);
+  if (st->held && st->spec.events != NULL)
+    sb_fault_table_forget_paused (st->spec.events, st);
   g_object_unref (st->msg);
+  g_free (st->path);
   g_free (st);
 }
 
-/* Hands libsoup the next chunk, or ends the body. */
+static void stream_release (gpointer data, SbFaultRelease how);
+
+/* pause-after: bytes that may still go out before the pause (G_MAXINT64: no limit). */
+static goffset
+before_pause (Stream *st)
+{
+  if (st->spec.fault.pause_after < 0 || st->released)
+    return G_MAXINT64;
+  return MAX (st->spec.fault.pause_after - st->sent, 0);
+}
+
+/* Hands libsoup the next chunk, or ends the body. At the pause-after point it hands over
+ * nothing, so libsoup stops writing, and the pause is counted: every byte before it has been
+ * written (this runs after the last chunk was). */
 static void
 append_next (Stream *st)
 {
   SoupMessageBody *body = soup_server_message_get_response_body (st->msg);
   GBytes *bytes = NULL;
 
+  if (before_pause (st) == 0 && (st->remaining > 0 || st->spec.fault.endless))
+    {
+      if (!st->held)
+        {
+          st->held = TRUE;
+          sb_fault_table_paused (st->spec.events, st->path, stream_release, st);
+        }
+      return;
+    }
   if (st->remaining > 0)
     {
-      gsize want = (gsize)MIN ((goffset)st->chunk, st->remaining);
+      gsize want = (gsize)MIN (MIN ((goffset)st->chunk, st->remaining), before_pause (st));
       guint8 *buf = g_malloc (want);
       gsize got = 0;
       while (got < want)
@@ -91,7 +119,8 @@ append_next (Stream *st)
       bytes = g_bytes_new_take (buf, got);
     }
   else if (st->spec.fault.endless)
-    bytes = g_bytes_new_from_bytes (spaces (), 0, st->chunk);
+    bytes = g_bytes_new_from_bytes (spaces (), 0,
+                                    (gsize)MIN ((goffset)st->chunk, before_pause (st)));
   else
     {
       soup_message_body_complete (body);
@@ -100,6 +129,24 @@ append_next (Stream *st)
   st->sent += (goffset)g_bytes_get_size (bytes);
   soup_message_body_append_bytes (body, bytes);
   g_bytes_unref (bytes);
+}
+
+/* The fault table ends a pause: the rest of the body follows, or the connection is shut down
+ * under libsoup, whose next write then fails and finishes the message. */
+static void
+stream_release (gpointer data, SbFaultRelease how)
+{
+  Stream *st = data;
+  st->held = FALSE;
+  st->released = TRUE;
+  if (how == SB_FAULT_RELEASE_CUT)
+    {
+      GSocket *sock = soup_server_message_get_socket (st->msg);
+      if (sock != NULL)
+        (void)g_socket_shutdown (sock, TRUE, TRUE, NULL);
+    }
+  append_next (st);
+  soup_server_message_unpause (st->msg);
 }
 
 static gboolean
@@ -255,6 +302,9 @@ sb_repo_stream_respond (SoupServerMessage *msg, const SbRepoStreamSpec *spec)
   if (spec->fault.truncate >= 0 && spec->fault.truncate < st->remaining)
     st->remaining = spec->fault.truncate;
   st->corrupt_at = spec->fault.corrupt && st->remaining > 0 ? st->remaining / 2 : -1;
+  st->path = g_strdup (spec->path != NULL ? spec->path : "");
+  if (spec->events == NULL)
+    st->spec.fault.pause_after = -1;
   st->chunk = SB_REPO_STREAM_CHUNK;
   if (spec->fault.throttle_bps > 0)
     {

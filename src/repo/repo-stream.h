@@ -3,7 +3,7 @@
  * The body goes out in chunks of SB_REPO_STREAM_CHUNK bytes read with pread as libsoup asks for
  * them (SoupServerMessage::wrote-chunk), so memory stays bounded whatever the file size and a
  * fast client gets big writes. Faults (repo-faults.h) shape the answer: delay, throttle,
- * truncate, corrupt, endless, drop-connection-after.
+ * truncate, corrupt, endless, drop-connection-after, pause-after.
  */
 #pragma once
 
@@ -27,6 +27,9 @@ typedef struct
   gboolean head;          /* HEAD: headers only */
   const char *content_type;
   SbFault fault;
+  /* pause-after: where the pause is counted and released, under the request's @path. */
+  SbFaultTable *events;
+  const char *path;
 } SbRepoStreamSpec;
 
 /* Answers @msg as @spec says. Returns at once; the body follows from the main loop. */
