@@ -493,6 +493,8 @@ JsonObject *
 sb_json_span_map_get_placeholder (SbJsonSpanMap *map)
 {
   return map->placeholder;
+}
+
 /* ---- the pretty printer ---- */
 
 /* Written as json-glib's generator writes pretty JSON (2-space indent, "key" : value, strings
