@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "sb-error.h"
+#include "sb-file-hash.h"
 #include "sb-hash.h"
 #include "sb-test-util.h"
 
