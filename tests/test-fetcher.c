@@ -186,7 +186,7 @@ test_retry_announced (Fixture *f, gconstpointer data)
       test_retry_then_ok (f, GUINT_TO_POINTER (503));
       return;
     }
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_subprocess (NULL, 0, (GTestSubprocessFlags) 0);
   g_test_trap_assert_passed ();
   g_test_trap_assert_stderr ("*/small: HTTP 503 *; attempt 1 of 3 failed, next in *s\n"
                              "*attempt 2 of 3 failed, next in *s\n");
