@@ -59,7 +59,8 @@ need "$sysconfdir/switchback/switchback.conf"
 assert_files_equal "$DEST$sysconfdir/switchback/switchback.conf" "$top_srcdir/data/switchback.conf"
 # What it says is the defaults: loading it changes nothing.
 switchback --config "$DEST$sysconfdir/switchback/switchback.conf" config --json > "$SB_TMP/a.json"
-switchback --config /dev/null config --json > "$SB_TMP/b.json"
+: > "$SB_TMP/empty.conf"
+switchback --config "$SB_TMP/empty.conf" config --json > "$SB_TMP/b.json"
 assert_streq "$(grep -v '"path"' "$SB_TMP/a.json")" "$(grep -v '"path"' "$SB_TMP/b.json")"
 # A second install keeps a local edit.
 echo '# local edit' >> "$DEST$sysconfdir/switchback/switchback.conf"
@@ -87,7 +88,7 @@ for m in "${pages[@]}"; do
   fi
 done
 # switchback.conf(5) documents every key `switchback config` knows.
-switchback --config /dev/null config --json > "$SB_TMP/keys.json"
+switchback --config "$SB_TMP/empty.conf" config --json > "$SB_TMP/keys.json"
 python3 - "$SB_TMP/keys.json" "$DEST$mandir/man5/switchback.conf.5" <<'EOF' || fatal "switchback.conf(5) misses keys"
 import json, sys
 j = json.load(open(sys.argv[1]))
