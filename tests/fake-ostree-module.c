@@ -2,7 +2,7 @@
  * wrong ABI number and version, and functions that must never be called. */
 #include "config.h"
 
-#include "sb-ostree-module.h"
+#include "ostree/sb-ostree-module.h"
 
 #include <gmodule.h>
 #include <stdlib.h>

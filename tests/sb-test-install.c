@@ -3,7 +3,7 @@
 
 #include "sb-test-install.h"
 
-#include "sb-crypto.h"
+#include "core/sb-crypto.h"
 #include "sb-test-util.h"
 
 #include <fcntl.h>

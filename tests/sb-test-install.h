@@ -6,12 +6,12 @@
 
 #include <glib.h>
 
-#include "sb-bootchooser.h"
-#include "sb-config.h"
-#include "sb-fetcher.h"
-#include "sb-install.h"
-#include "sb-metadata.h"
-#include "sb-slots.h"
+#include "install/sb-bootchooser.h"
+#include "state/sb-config.h"
+#include "net/sb-fetcher.h"
+#include "install/sb-install.h"
+#include "core/sb-metadata.h"
+#include "install/sb-slots.h"
 #include "sb-test-httpd.h"
 
 G_BEGIN_DECLS

@@ -2,8 +2,8 @@
 #include "config.h"
 
 #include "sb-test-repo.h"
-#include "sb-json.h"
-#include "sb-metadata.h"
+#include "core/sb-json.h"
+#include "core/sb-metadata.h"
 
 #include <string.h>
 

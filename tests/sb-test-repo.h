@@ -10,7 +10,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "sb-crypto.h"
+#include "core/sb-crypto.h"
 
 G_BEGIN_DECLS
 

@@ -2,10 +2,10 @@
  * order, and mark-good / mark-bad. */
 #include "config.h"
 
-#include "sb-bootchooser.h"
-#include "sb-error.h"
-#include "sb-grubenv.h"
-#include "sb-report-queue.h"
+#include "install/sb-bootchooser.h"
+#include "core/sb-error.h"
+#include "install/sb-grubenv.h"
+#include "state/sb-report-queue.h"
 #include "sb-test-io-spy.h"
 #include "sb-test-util.h"
 

@@ -1,7 +1,7 @@
 /* Tests for sb-boot-decide: the cases of DESIGN §4 as a pure function of the boot's inputs. */
 #include "config.h"
 
-#include "sb-boot-decide.h"
+#include "install/sb-boot-decide.h"
 
 #include <string.h>
 

@@ -1,8 +1,8 @@
 /* Tests for sb-config: keys, defaults, bad values, line numbers and conf.d drop-ins. */
 #include "config.h"
 
-#include "sb-config.h"
-#include "sb-error.h"
+#include "state/sb-config.h"
+#include "core/sb-error.h"
 #include "sb-test-util.h"
 
 #include <glib/gstdio.h>

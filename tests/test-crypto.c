@@ -3,11 +3,11 @@
  * securesystemslib signs with, so they prove that signatures and key ids interoperate. */
 #include "config.h"
 
-#include "sb-crypto.h"
-#include "sb-key-file.h"
-#include "sb-file-hash.h"
-#include "sb-error.h"
-#include "sb-json.h"
+#include "core/sb-crypto.h"
+#include "state/sb-key-file.h"
+#include "state/sb-file-hash.h"
+#include "core/sb-error.h"
+#include "core/sb-json.h"
 #include "sb-test-util.h"
 
 #include <glib/gstdio.h>

@@ -1,8 +1,8 @@
 /* Tests for sb-durable: the single durable-write helper. */
 #include "config.h"
 
-#include "sb-durable.h"
-#include "sb-error.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
 #include "sb-test-io-spy.h"
 #include "sb-test-util.h"
 

@@ -7,8 +7,8 @@ source "$top_srcdir/tests/libtest.sh"
 
 plan 3
 
-header="$top_srcdir/src/libswitchback/sb-error.h"
-source_c="$top_srcdir/src/libswitchback/sb-error.c"
+header="$top_srcdir/src/libswitchback/core/sb-error.h"
+source_c="$top_srcdir/src/libswitchback/core/sb-error.c"
 doc="$top_srcdir/docs/errors.md"
 codes=$(sed -n 's/^ *\(SB_ERROR_[A-Z_]*\),.*/\1/p' "$header")
 [ -n "$codes" ] || fatal "no SB_ERROR_* codes found in $header"

@@ -1,11 +1,11 @@
 /* Tests for sb-fetcher: caps, slow retrieval, retries, resume, redirects, URL policy, TLS. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-fetcher.h"
+#include "core/sb-error.h"
+#include "net/sb-fetcher.h"
 #include "sb-test-httpd.h"
 #include "sb-test-util.h"
-#include "sb-url-policy.h"
+#include "net/sb-url-policy.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>

@@ -3,8 +3,8 @@
  * time by the installed grub-editenv. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-grubenv.h"
+#include "core/sb-error.h"
+#include "install/sb-grubenv.h"
 #include "sb-test-util.h"
 
 #include <glib/gstdio.h>

@@ -3,9 +3,9 @@
  * OpenSSL with a configuration that activates only the "null" provider. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-file-hash.h"
-#include "sb-hash.h"
+#include "core/sb-error.h"
+#include "state/sb-file-hash.h"
+#include "core/sb-hash.h"
 #include "sb-test-util.h"
 
 #include <glib/gstdio.h>

@@ -1,12 +1,12 @@
 /* Tests for sb-identity: the ECU key on first start, across restarts and after a crash. */
 #include "config.h"
 
-#include "sb-config.h"
-#include "sb-crypto.h"
-#include "sb-key-file.h"
-#include "sb-error.h"
-#include "sb-identity.h"
-#include "sb-json.h"
+#include "state/sb-config.h"
+#include "core/sb-crypto.h"
+#include "state/sb-key-file.h"
+#include "core/sb-error.h"
+#include "state/sb-identity.h"
+#include "core/sb-json.h"
 #include "sb-test-util.h"
 
 #include <glib/gstdio.h>

@@ -3,13 +3,13 @@
  * are simulated as GRUB's script and switchback-boot would run them, over the same files. */
 #include "config.h"
 
-#include "sb-boot-decide.h"
-#include "sb-error.h"
-#include "sb-grubenv.h"
-#include "sb-install-state.h"
-#include "sb-report-queue.h"
+#include "install/sb-boot-decide.h"
+#include "core/sb-error.h"
+#include "install/sb-grubenv.h"
+#include "state/sb-install-state.h"
+#include "state/sb-report-queue.h"
 #include "sb-test-util.h"
-#include "sb-update-cycle.h"
+#include "uptane/sb-update-cycle.h"
 #include "sb-test-install.h"
 
 #include <fcntl.h>

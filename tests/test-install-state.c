@@ -2,9 +2,9 @@
  * queued for the Director. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-install-state.h"
-#include "sb-json.h"
+#include "core/sb-error.h"
+#include "state/sb-install-state.h"
+#include "core/sb-json.h"
 #include "sb-test-util.h"
 
 #include <glib/gstdio.h>

@@ -3,10 +3,10 @@
  * failed download leaves for the next run, and how that run resumes. */
 #include "config.h"
 
-#include "sb-crypto.h"
-#include "sb-error.h"
-#include "sb-install.h"
-#include "sb-install-state.h"
+#include "core/sb-crypto.h"
+#include "core/sb-error.h"
+#include "install/sb-install.h"
+#include "state/sb-install-state.h"
 #include "sb-test-util.h"
 #include "sb-test-install.h"
 

@@ -2,8 +2,8 @@
  * securesystemslib's encode_canonical) and the typed getters. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-json.h"
+#include "core/sb-error.h"
+#include "core/sb-json.h"
 #include "sb-test-util.h"
 
 #include <string.h>

@@ -2,14 +2,14 @@
  * sb-report-queue (install results waiting to be sent). */
 #include "config.h"
 
-#include "sb-config.h"
-#include "sb-crypto.h"
-#include "sb-durable.h"
-#include "sb-error.h"
-#include "sb-identity.h"
-#include "sb-json.h"
-#include "sb-manifest.h"
-#include "sb-report-queue.h"
+#include "state/sb-config.h"
+#include "core/sb-crypto.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
+#include "state/sb-identity.h"
+#include "core/sb-json.h"
+#include "uptane/sb-manifest.h"
+#include "state/sb-report-queue.h"
 #include "sb-test-util.h"
 
 #include <glib/gstdio.h>

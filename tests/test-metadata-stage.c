@@ -1,9 +1,9 @@
 /* Tests for sb-metadata-stage: the working copy of a trusted metadata directory. */
 #include "config.h"
 
-#include "sb-durable.h"
-#include "sb-error.h"
-#include "sb-metadata-stage.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
+#include "state/sb-metadata-stage.h"
 #include "sb-test-io-spy.h"
 #include "sb-test-util.h"
 

@@ -2,10 +2,10 @@
  * matching half of sb-delegation (path patterns, hash prefixes, succinct bins). */
 #include "config.h"
 
-#include "sb-delegation.h"
-#include "sb-error.h"
-#include "sb-json.h"
-#include "sb-metadata.h"
+#include "core/sb-delegation.h"
+#include "core/sb-error.h"
+#include "core/sb-json.h"
+#include "core/sb-metadata.h"
 #include "sb-test-repo.h"
 #include "sb-test-util.h"
 

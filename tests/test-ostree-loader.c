@@ -4,11 +4,11 @@
  * test environment); each test points it elsewhere as it needs. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-install-state.h"
-#include "sb-ostree-install.h"
-#include "sb-ostree-module.h"
-#include "sb-ostree-slots.h"
+#include "core/sb-error.h"
+#include "state/sb-install-state.h"
+#include "ostree/sb-ostree-install.h"
+#include "ostree/sb-ostree-module.h"
+#include "ostree/sb-ostree-slots.h"
 #include "sb-test-util.h"
 
 #include <glib/gstdio.h>

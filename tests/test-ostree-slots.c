@@ -1,8 +1,8 @@
 /* Tests for sb-ostree-slots: the OSTree deployment ↔ boot slot table and its GRUB fragment. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-ostree-slots.h"
+#include "core/sb-error.h"
+#include "ostree/sb-ostree-slots.h"
 #include "sb-test-util.h"
 
 #include <json-glib/json-glib.h>

@@ -12,8 +12,8 @@
  */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-ostree.h"
+#include "core/sb-error.h"
+#include "ostree/sb-ostree.h"
 #include "sb-test-httpd.h"
 #include "sb-test-util.h"
 

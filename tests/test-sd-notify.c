@@ -2,8 +2,8 @@
  * watchdog environment as sd_watchdog_enabled(3) reads it. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-sd-notify.h"
+#include "core/sb-error.h"
+#include "uptane/sb-sd-notify.h"
 #include "sb-test-util.h"
 
 #include <stddef.h>

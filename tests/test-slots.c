@@ -2,8 +2,8 @@
  * booted slot from a command line file, and bounded writes to the inactive slot. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-slots.h"
+#include "core/sb-error.h"
+#include "install/sb-slots.h"
 #include "sb-test-util.h"
 
 #include <gio/gio.h>

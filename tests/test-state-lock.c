@@ -2,8 +2,8 @@
  * (as another process would hold it) kept out. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-state-lock.h"
+#include "core/sb-error.h"
+#include "state/sb-state-lock.h"
 #include "sb-test-util.h"
 
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * (tests/test-test-hooks-off, SB_TEST_EXPECT_RELEASE). */
 #include "config.h"
 
-#include "sb-test-hooks.h"
+#include "state/sb-test-hooks.h"
 
 #include <glib.h>
 

@@ -2,10 +2,10 @@
  * sb-delegation (TUF §5.6.7). Every refusal the workflow makes has its own test path. */
 #include "config.h"
 
-#include "sb-delegation.h"
-#include "sb-error.h"
-#include "sb-json.h"
-#include "sb-trusted-set.h"
+#include "core/sb-delegation.h"
+#include "core/sb-error.h"
+#include "core/sb-json.h"
+#include "core/sb-trusted-set.h"
 #include "sb-test-repo.h"
 #include "sb-test-util.h"
 

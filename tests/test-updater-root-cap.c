@@ -3,9 +3,9 @@
  * refresh. */
 #include "config.h"
 
-#include "sb-error.h"
+#include "core/sb-error.h"
 #include "sb-test-util.h"
-#include "sb-updater.h"
+#include "uptane/sb-updater.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * (scripts/check-32bit.sh runs them on i686). */
 #include "config.h"
 
-#include "sb-updater.h"
+#include "uptane/sb-updater.h"
 
 #include <sys/types.h>
 

@@ -2,14 +2,14 @@
  * parts of sb-uptane-freshness (clock plausibility). */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-install-state.h"
-#include "sb-json.h"
-#include "sb-manifest-sender.h"
-#include "sb-metadata.h"
+#include "core/sb-error.h"
+#include "state/sb-install-state.h"
+#include "core/sb-json.h"
+#include "uptane/sb-manifest-sender.h"
+#include "core/sb-metadata.h"
 #include "sb-test-httpd.h"
 #include "sb-test-util.h"
-#include "sb-uptane-freshness.h"
+#include "uptane/sb-uptane-freshness.h"
 
 #include <glib/gstdio.h>
 #include <string.h>

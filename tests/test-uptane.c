@@ -3,12 +3,12 @@
  * refused updates. */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-install-state.h"
+#include "core/sb-error.h"
+#include "state/sb-install-state.h"
 #include "sb-test-httpd.h"
 #include "sb-test-repo.h"
 #include "sb-test-util.h"
-#include "sb-uptane.h"
+#include "uptane/sb-uptane.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>

@@ -12,12 +12,12 @@
  */
 #include "config.h"
 
-#include "sb-bootchooser.h"
-#include "sb-config.h"
-#include "sb-error.h"
-#include "sb-install-state.h"
-#include "sb-report-queue.h"
-#include "sb-state-lock.h"
+#include "install/sb-bootchooser.h"
+#include "state/sb-config.h"
+#include "core/sb-error.h"
+#include "state/sb-install-state.h"
+#include "state/sb-report-queue.h"
+#include "state/sb-state-lock.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,8 +4,8 @@
 
 #include "repo-cli.h"
 #include "repo-roles.h"
-#include "sb-delegation.h"
-#include "sb-error.h"
+#include "core/sb-delegation.h"
+#include "core/sb-error.h"
 
 #include <stdio.h>
 #include <string.h>

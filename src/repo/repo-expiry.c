@@ -3,8 +3,8 @@
 
 #include "repo-expiry.h"
 
-#include "sb-error.h"
-#include "sb-metadata.h"
+#include "core/sb-error.h"
+#include "core/sb-metadata.h"
 
 #include <errno.h>
 #include <string.h>

@@ -3,7 +3,7 @@
 
 #include "repo-faults.h"
 
-#include "sb-error.h"
+#include "core/sb-error.h"
 
 #include <errno.h>
 #include <string.h>

@@ -3,9 +3,9 @@
 
 #include "repo-files.h"
 
-#include "sb-durable.h"
-#include "sb-error.h"
-#include "sb-file-hash.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
+#include "state/sb-file-hash.h"
 
 #include <errno.h>
 #include <fcntl.h>

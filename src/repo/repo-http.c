@@ -6,10 +6,10 @@
 #include "repo-store.h"
 #include "repo-stream.h"
 #include "repo-uptane.h"
-#include "sb-durable.h"
-#include "sb-error.h"
-#include "sb-json.h"
-#include "sb-manifest.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
+#include "core/sb-json.h"
+#include "uptane/sb-manifest.h"
 
 #include <errno.h>
 #include <fcntl.h>

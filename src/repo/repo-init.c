@@ -3,7 +3,7 @@
 
 #include "repo-cli.h"
 #include "repo-publish.h"
-#include "sb-error.h"
+#include "core/sb-error.h"
 
 #include <stdio.h>
 #include <string.h>

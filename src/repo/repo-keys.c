@@ -3,10 +3,10 @@
 #include "config.h"
 
 #include "repo-cli.h"
-#include "sb-durable.h"
-#include "sb-error.h"
-#include "sb-key-file.h"
-#include "sb-json.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
+#include "state/sb-key-file.h"
+#include "core/sb-json.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -8,7 +8,7 @@
 
 #include "repo-cli.h"
 #include "repo-publish.h"
-#include "sb-error.h"
+#include "core/sb-error.h"
 
 #include <locale.h>
 #include <stdio.h>

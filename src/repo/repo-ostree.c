@@ -6,7 +6,7 @@
 #include "config.h"
 
 #include "repo-cli.h"
-#include "sb-error.h"
+#include "core/sb-error.h"
 
 #include <ostree.h>
 #include <stdio.h>

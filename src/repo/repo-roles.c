@@ -3,9 +3,9 @@
 
 #include "repo-roles.h"
 
-#include "sb-delegation.h"
-#include "sb-error.h"
-#include "sb-json.h"
+#include "core/sb-delegation.h"
+#include "core/sb-error.h"
+#include "core/sb-json.h"
 
 #include <string.h>
 

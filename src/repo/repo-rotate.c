@@ -3,9 +3,9 @@
 
 #include "repo-cli.h"
 #include "repo-roles.h"
-#include "sb-delegation.h"
-#include "sb-error.h"
-#include "sb-key-file.h"
+#include "core/sb-delegation.h"
+#include "core/sb-error.h"
+#include "state/sb-key-file.h"
 
 #include <stdio.h>
 #include <string.h>

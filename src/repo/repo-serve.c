@@ -5,8 +5,8 @@
 
 #include "repo-cli.h"
 #include "repo-http.h"
-#include "sb-durable.h"
-#include "sb-error.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
 
 #include <glib-unix.h>
 #include <libsoup/soup.h>

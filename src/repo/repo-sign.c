@@ -4,7 +4,7 @@
 #include "repo-cli.h"
 #include "repo-publish.h"
 #include "repo-roles.h"
-#include "sb-error.h"
+#include "core/sb-error.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,8 +3,8 @@
 
 #include "repo-cli.h"
 #include "repo-roles.h"
-#include "sb-error.h"
-#include "sb-json.h"
+#include "core/sb-error.h"
+#include "core/sb-json.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -4,10 +4,10 @@
 #include "repo-store.h"
 #include "repo-expiry.h"
 
-#include "sb-durable.h"
-#include "sb-error.h"
-#include "sb-key-file.h"
-#include "sb-json.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
+#include "state/sb-key-file.h"
+#include "core/sb-json.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -26,8 +26,8 @@
 #include <json-glib/json-glib.h>
 
 #include "repo-json.h"
-#include "sb-crypto.h"
-#include "sb-metadata.h"
+#include "core/sb-crypto.h"
+#include "core/sb-metadata.h"
 
 G_BEGIN_DECLS
 

@@ -5,9 +5,9 @@
 #include "repo-roles.h"
 #include "repo-targets.h"
 #include "repo-files.h"
-#include "sb-durable.h"
-#include "sb-error.h"
-#include "sb-json.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
+#include "core/sb-json.h"
 
 #include <stdio.h>
 #include <string.h>

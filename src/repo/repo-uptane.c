@@ -7,10 +7,10 @@
 #include "repo-targets.h"
 #include "repo-uptane.h"
 #include "repo-files.h"
-#include "sb-durable.h"
-#include "sb-error.h"
-#include "sb-key-file.h"
-#include "sb-json.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
+#include "state/sb-key-file.h"
+#include "core/sb-json.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -13,12 +13,12 @@
 #include "repo-store.h"
 #include "repo-expiry.h"
 #include "repo-files.h"
-#include "sb-delegation.h"
-#include "sb-durable.h"
-#include "sb-error.h"
-#include "sb-file-hash.h"
-#include "sb-json.h"
-#include "sb-trusted-set.h"
+#include "core/sb-delegation.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
+#include "state/sb-file-hash.h"
+#include "core/sb-json.h"
+#include "core/sb-trusted-set.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -17,9 +17,9 @@
 
 #include "sb-builtins.h"
 #include "sb-cli-uptane.h"
-#include "sb-error.h"
-#include "sb-sd-notify.h"
-#include "sb-update-cycle.h"
+#include "core/sb-error.h"
+#include "uptane/sb-sd-notify.h"
+#include "uptane/sb-update-cycle.h"
 
 #include <glib-unix.h>
 #include <signal.h>

@@ -5,7 +5,7 @@
  * decisions themselves are sb-bootchooser's. */
 #include "config.h"
 
-#include "sb-bootchooser.h"
+#include "install/sb-bootchooser.h"
 #include "sb-builtins.h"
 
 #include <stdio.h>

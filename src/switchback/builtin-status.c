@@ -7,13 +7,13 @@
 #include "config.h"
 
 #include "sb-builtins.h"
-#include "sb-install-state.h"
-#include "sb-metadata.h"
-#include "sb-ostree-install.h"
-#include "sb-ostree-slots.h"
-#include "sb-update-cycle.h"
-#include "sb-uptane-freshness.h"
-#include "sb-uptane.h"
+#include "state/sb-install-state.h"
+#include "core/sb-metadata.h"
+#include "ostree/sb-ostree-install.h"
+#include "ostree/sb-ostree-slots.h"
+#include "uptane/sb-update-cycle.h"
+#include "uptane/sb-uptane-freshness.h"
+#include "uptane/sb-uptane.h"
 
 #include <stdio.h>
 #include <time.h>

@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "sb-builtins.h"
-#include "sb-update-cycle.h"
+#include "uptane/sb-update-cycle.h"
 
 #include <stdio.h>
 #include <unistd.h>

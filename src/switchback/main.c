@@ -11,8 +11,8 @@
 
 #include "sb-cli.h"
 #include "sb-builtins.h"
-#include "sb-error.h"
-#include "sb-json.h"
+#include "core/sb-error.h"
+#include "core/sb-json.h"
 
 #include <locale.h>
 #include <stdio.h>

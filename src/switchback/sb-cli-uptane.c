@@ -3,7 +3,7 @@
 
 #include "sb-cli-uptane.h"
 
-#include "sb-crypto.h"
+#include "core/sb-crypto.h"
 
 SbSlotImage *
 sb_cli_booted_image (SbConfig *config)

@@ -2,8 +2,8 @@
 #pragma once
 
 #include "sb-cli.h"
-#include "sb-update-cycle.h"
-#include "sb-uptane.h"
+#include "uptane/sb-update-cycle.h"
+#include "uptane/sb-uptane.h"
 
 G_BEGIN_DECLS
 

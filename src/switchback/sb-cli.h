@@ -9,7 +9,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "sb-config.h"
+#include "state/sb-config.h"
 
 G_BEGIN_DECLS
 

@@ -10,9 +10,9 @@
  */
 #include "config.h"
 
-#include "sb-error.h"
-#include "sb-fetcher.h"
-#include "sb-updater.h"
+#include "core/sb-error.h"
+#include "net/sb-fetcher.h"
+#include "uptane/sb-updater.h"
 
 #include <locale.h>
 #include <stdio.h>

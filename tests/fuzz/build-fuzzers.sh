@@ -20,7 +20,7 @@ cflags="-std=gnu11 -g -O1 $san $FUZZ_CPPFLAGS $FUZZ_CFLAGS"
 stale () {
   [ ! -e "$2" ] && return 0
   [ "$1" -nt "$2" ] && return 0
-  for h in "$srcdir"/src/libswitchback/*.h "$srcdir"/tests/fuzz/*.h "$builddir"/config.h; do
+  for h in "$srcdir"/src/libswitchback/*/*.h "$srcdir"/tests/fuzz/*.h "$builddir"/config.h; do
     [ "$h" -nt "$2" ] && return 0
   done
   return 1

@@ -10,10 +10,10 @@
 #include "config.h"
 
 #include "fuzz-util.h"
-#include "sb-delegation.h"
-#include "sb-error.h"
-#include "sb-metadata.h"
-#include "sb-trusted-set.h"
+#include "core/sb-delegation.h"
+#include "core/sb-error.h"
+#include "core/sb-metadata.h"
+#include "core/sb-trusted-set.h"
 
 #include <string.h>
 

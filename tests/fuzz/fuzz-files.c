@@ -8,15 +8,15 @@
 #include "config.h"
 
 #include "fuzz-util.h"
-#include "sb-config.h"
-#include "sb-durable.h"
-#include "sb-error.h"
-#include "sb-images.h"
-#include "sb-install-state.h"
-#include "sb-json.h"
-#include "sb-ostree-slots.h"
-#include "sb-report-queue.h"
-#include "sb-update-cycle.h"
+#include "state/sb-config.h"
+#include "state/sb-durable.h"
+#include "core/sb-error.h"
+#include "install/sb-images.h"
+#include "state/sb-install-state.h"
+#include "core/sb-json.h"
+#include "ostree/sb-ostree-slots.h"
+#include "state/sb-report-queue.h"
+#include "uptane/sb-update-cycle.h"
 
 #include <string.h>
 #include <unistd.h>

@@ -8,8 +8,8 @@
 #include "config.h"
 
 #include "fuzz-util.h"
-#include "sb-error.h"
-#include "sb-grubenv.h"
+#include "core/sb-error.h"
+#include "install/sb-grubenv.h"
 
 #include <string.h>
 

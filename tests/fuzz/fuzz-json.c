@@ -7,7 +7,7 @@
 #include "config.h"
 
 #include "fuzz-util.h"
-#include "sb-json.h"
+#include "core/sb-json.h"
 
 #include <string.h>
 

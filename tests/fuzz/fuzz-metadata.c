@@ -4,8 +4,8 @@
 #include "config.h"
 
 #include "fuzz-util.h"
-#include "sb-delegation.h"
-#include "sb-metadata.h"
+#include "core/sb-delegation.h"
+#include "core/sb-metadata.h"
 
 int
 LLVMFuzzerInitialize (int *argc, char ***argv)

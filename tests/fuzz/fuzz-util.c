@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "fuzz-util.h"
-#include "sb-durable.h"
+#include "state/sb-durable.h"
 
 #include <stdio.h>
 #include <stdlib.h>
