@@ -3,7 +3,7 @@
 # folders below them, core/ does no I/O, and no include cycle exists. The checker is also run on
 # copies of the tree with one violation planted each, and must refuse every one.
 . "$top_srcdir/tests/libtest.sh"
-plan 6
+plan 7
 check="$top_srcdir/tests/check-layout.py"
 lib="$top_srcdir/src/libswitchback"
 
@@ -46,3 +46,11 @@ printf '/* open ("x") in a comment */ static const char *s = "read (fd)";\n' >> 
 python3 "$check" copy >out.txt 2>&1 || { sed 's/^/# /' out.txt; fatal "comment or string taken for a call"; }
 rm -rf copy
 ok "calls named only in comments and strings are not violations"
+
+# The initramfs helper links only what a boot decision needs: no fetcher, so no libcurl.
+boot="$top_builddir/src/boot/switchback-boot"
+if nm -u "$boot" | grep -q ' curl_'; then
+  nm -u "$boot" | grep ' curl_' | sed 's/^/# /' | head -n 5
+  fatal "switchback-boot references libcurl"
+fi
+ok "switchback-boot links no fetcher (no libcurl symbol)"

@@ -3,6 +3,7 @@
 
 #include "install/sb-bootchooser.h"
 #include "core/sb-error.h"
+#include "state/sb-test-hooks.h"
 #include "install/sb-grubenv.h"
 #include "install/sb-install.h"
 #include "state/sb-report-queue.h"

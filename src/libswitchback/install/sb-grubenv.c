@@ -4,6 +4,7 @@
 #include "install/sb-grubenv.h"
 #include "state/sb-durable.h"
 #include "core/sb-error.h"
+#include "state/sb-test-hooks.h"
 #include "install/sb-install.h"
 
 #include <errno.h>

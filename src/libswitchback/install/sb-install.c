@@ -44,47 +44,6 @@ sb_install_options_init (SbInstallOptions *opts)
   };
 }
 
-/* ---- test-only fault points (sb-install.h) ---- */
-
-static const char *
-kill_spec (void)
-{
-  static gsize once = 0;
-  static const char *spec = NULL;
-  if (g_once_init_enter (&once))
-    {
-      spec = sb_test_hook_get (SB_TEST_HOOK_KILL_AT);
-      g_once_init_leave (&once, 1);
-    }
-  return spec;
-}
-
-static void
-kill_now (const char *point)
-{
-  g_printerr ("switchback: %s: killed at %s\n", SB_INSTALL_TEST_KILL_ENV, point);
-  (void)raise (SIGKILL);
-}
-
-void
-sb_install_test_kill_point (const char *point)
-{
-  const char *spec = kill_spec ();
-  if (spec != NULL && strcmp (spec, point) == 0)
-    kill_now (point);
-}
-
-void
-sb_install_test_kill_point_at (const char *point, guint64 value)
-{
-  const char *spec = kill_spec ();
-  gsize n = strlen (point);
-  if (spec == NULL || strncmp (spec, point, n) != 0 || spec[n] != ':')
-    return;
-  if (value >= g_ascii_strtoull (spec + n + 1, NULL, 10))
-    kill_now (spec);
-}
-
 /* ---- the target against install.json ---- */
 
 GHashTable *

@@ -42,6 +42,7 @@
 #include "net/sb-fetcher.h"
 #include "core/sb-metadata.h"
 #include "install/sb-slots.h"
+#include "state/sb-test-hooks.h"
 
 G_BEGIN_DECLS
 
@@ -152,7 +153,5 @@ gboolean sb_install_raw (SbBootContext *ctx, SbSlots *slots, SbFetcher *fetcher,
  *                 counters.json, then install.json, and not yet grubenv (sb-bootchooser.c)
  */
 #define SB_INSTALL_TEST_KILL_ENV "SWITCHBACK_TEST_KILL_AT"
-void sb_install_test_kill_point (const char *point);
-void sb_install_test_kill_point_at (const char *point, guint64 value);
 
 G_END_DECLS

@@ -3,6 +3,8 @@
 
 #include "state/sb-test-hooks.h"
 
+#include <signal.h>
+#include <string.h>
 #include <sys/auxv.h>
 
 static const char *const env_names[SB_TEST_HOOK_N_HOOKS] = {
@@ -43,4 +45,45 @@ sb_test_hook_get (SbTestHook hook)
     return NULL;
   const char *value = g_getenv (env_names[hook]);
   return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/* ---- kill points (sb-install.h lists them) ---- */
+
+static const char *
+kill_spec (void)
+{
+  static gsize once = 0;
+  static const char *spec = NULL;
+  if (g_once_init_enter (&once))
+    {
+      spec = sb_test_hook_get (SB_TEST_HOOK_KILL_AT);
+      g_once_init_leave (&once, 1);
+    }
+  return spec;
+}
+
+static void
+kill_now (const char *point)
+{
+  g_printerr ("switchback: %s: killed at %s\n", sb_test_hook_env_name (SB_TEST_HOOK_KILL_AT), point);
+  (void)raise (SIGKILL);
+}
+
+void
+sb_install_test_kill_point (const char *point)
+{
+  const char *spec = kill_spec ();
+  if (spec != NULL && strcmp (spec, point) == 0)
+    kill_now (point);
+}
+
+void
+sb_install_test_kill_point_at (const char *point, guint64 value)
+{
+  const char *spec = kill_spec ();
+  gsize n = strlen (point);
+  if (spec == NULL || strncmp (spec, point, n) != 0 || spec[n] != ':')
+    return;
+  if (value >= g_ascii_strtoull (spec + n + 1, NULL, 10))
+    kill_now (spec);
 }

@@ -37,4 +37,11 @@ gboolean sb_test_hooks_allowed (gboolean built, unsigned long at_secure);
  * empty; NULL otherwise. */
 const char *sb_test_hook_get (SbTestHook hook);
 
+/* Kill points (SB_TEST_HOOK_KILL_AT; the points are listed in install/sb-install.h): the process
+ * sends itself SIGKILL when the variable names @point, or "@point:N" with @value >= N. They live
+ * here, not with the installer, so that the boot path can have them without linking the
+ * streaming install and its fetcher. */
+void sb_install_test_kill_point (const char *point);
+void sb_install_test_kill_point_at (const char *point, guint64 value);
+
 G_END_DECLS
