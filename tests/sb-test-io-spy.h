@@ -1,5 +1,5 @@
 /* sb-test-io-spy.h: records the order of rename() and fsync() calls, and fails a directory
- * fsync on request, for tests of the ordering that durability relies on (DESIGN §4: a state
+ * fsync on request, for tests of the ordering that durability relies on (design.md §4: a state
  * file is renamed, then its directory fsynced).
  *
  * It defines rename() and fsync() themselves: the test program's definitions take precedence

@@ -1,4 +1,4 @@
-/* Tests for sb-boot-decide: the cases of DESIGN §4 as a pure function of the boot's inputs. */
+/* Tests for sb-boot-decide: the cases of design.md §4 as a pure function of the boot's inputs. */
 #include "config.h"
 
 #include "install/sb-boot-decide.h"

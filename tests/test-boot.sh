@@ -1,4 +1,4 @@
-# Simulated boots for switchback-boot (DESIGN §4): every case with confirm=initramfs and
+# Simulated boots for switchback-boot (design.md §4): every case with confirm=initramfs and
 # confirm=userspace, and state it cannot read. Each boot runs the real binary with a temporary
 # config, a state directory, a grubenv made by grub-editenv and a fake kernel command line;
 # grubenv is checked afterwards with `grub-editenv FILE list`.

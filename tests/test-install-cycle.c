@@ -97,7 +97,7 @@ queued_reports (Fixture *f)
   return list;
 }
 
-/* GRUB's script (DESIGN §4): the first slot in SB_ORDER with tries left, one try less. */
+/* GRUB's script (design.md §4): the first slot in SB_ORDER with tries left, one try less. */
 static SbSlotId
 grub_boot (Fixture *f)
 {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# switchback-repo serve: the URL layout of a plain repository and of an Uptane pair (DESIGN §2),
+# switchback-repo serve: the URL layout of a plain repository and of an Uptane pair (design.md §2),
 # Range requests, every fault switch seen from curl, HTTPS with and without required client
 # certificates, and PUT /director/manifest accepted or refused.
 source "$top_srcdir/tests/libtest.sh"

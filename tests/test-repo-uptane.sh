@@ -1,5 +1,5 @@
 #!/bin/bash
-# switchback-repo on an Uptane pair (DESIGN §3): uptane-init, images with their custom fields,
+# switchback-repo on an Uptane pair (design.md §3): uptane-init, images with their custom fields,
 # Director assignments copied from the Image repository, clearing, ECU registration, key
 # rotation of either repository, and `verify` catching a Director/Image mismatch.
 source "$top_srcdir/tests/libtest.sh"

@@ -2,7 +2,7 @@
 # Every attack class the Uptane primary must refuse, produced with switchback-repo and by
 # hand-edited metadata (re-signed with `switchback-repo resign`), against the full Uptane
 # layout served on loopback. Each one is refused with its error class and exit status
-# (DESIGN §8), leaves the trusted state (both metadata directories and counters.json) exactly
+# (design.md §8), leaves the trusted state (both metadata directories and counters.json) exactly
 # as it was, and the next good cycle succeeds without any cleanup.
 source "$top_srcdir/tests/libtest.sh"
 source "$top_srcdir/tests/uptane-helpers.sh"

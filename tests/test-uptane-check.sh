@@ -3,7 +3,7 @@
 # `switchback check` and `status` (text and --json), the vehicle version manifest (its signature
 # checked independently with python3's cryptography module, the report counter, installation
 # reports after success and failure, reports persisted across restarts and a failing Director),
-# the exit statuses of DESIGN §8, and `switchback daemon`.
+# the exit statuses of design.md §8, and `switchback daemon`.
 source "$top_srcdir/tests/libtest.sh"
 source "$top_srcdir/tests/uptane-helpers.sh"
 
@@ -175,7 +175,7 @@ expect_exit 0 sb check --json
 assert_streq "$(py out.txt 'j["update_available"], j["targets"]')" "(False, [])"
 ok "no assignment: nothing to install, exit 0"
 
-# 9. Exit statuses (DESIGN §8).
+# 9. Exit statuses (design.md §8).
 expect_exit 2 sb check extra-argument
 expect_exit 2 sb check --no-such-option
 expect_exit 2 switchback --no-such-option check

@@ -1,7 +1,7 @@
 #!/bin/bash
 # `switchback daemon` with A/B slots: each cycle is the update cycle (report, verify, install into
 # the inactive slot, stage), its --once exit status is that of `switchback update` (10 when a
-# reboot is needed, DESIGN §8), and --check-only installs nothing. The system is a GPT disk image
+# reboot is needed, design.md §8), and --check-only installs nothing. The system is a GPT disk image
 # made by sfdisk, a grubenv made by grub-editenv and the kernel command line GRUB would pass.
 source "$top_srcdir/tests/libtest.sh"
 source "$top_srcdir/tests/uptane-helpers.sh"

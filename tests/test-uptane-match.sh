@@ -1,5 +1,5 @@
 #!/bin/bash
-# How the primary matches each Director target with the Image repository (DESIGN §3): hash,
+# How the primary matches each Director target with the Image repository (design.md §3): hash,
 # length, hardware id and release counter must agree; a target the Image repository does not
 # list is refused; a target is found through delegations, and a terminating delegation hides
 # what later roles list (TUF §5.6.7). Against switchback-repo serve on loopback.

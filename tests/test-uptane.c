@@ -916,7 +916,7 @@ test_freshness_clock_behind (Fixture *f, gconstpointer data)
   g_assert_null (sb_uptane_get_clock_problem (u));
 }
 
-/* OTA Community Edition devices reach the Director with a client certificate (DESIGN §2). */
+/* OTA Community Edition devices reach the Director with a client certificate (design.md §2). */
 static void
 test_mutual_tls (Fixture *f, gconstpointer data)
 {

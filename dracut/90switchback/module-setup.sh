@@ -1,5 +1,5 @@
 #!/bin/bash
-# dracut module 90switchback: runs switchback-boot in the initramfs (switchback DESIGN §4).
+# dracut module 90switchback: runs switchback-boot in the initramfs (switchback design.md §4).
 #
 # The pre-pivot hook runs after the new root is mounted at $NEWROOT and before switch-root.
 # switchback-boot decides trial, commit or rollback of the booted A/B slot and records it in

@@ -1,5 +1,5 @@
 #!/bin/sh
-# switchback-hook.sh: dracut pre-pivot hook that runs switchback-boot (switchback DESIGN §4).
+# switchback-hook.sh: dracut pre-pivot hook that runs switchback-boot (switchback design.md §4).
 #
 # dracut sources this file, so it never exits and never sets shell options; it can also be run
 # with sh. It must not stop a boot: whatever fails is logged, and the boot goes on.

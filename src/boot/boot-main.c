@@ -1,4 +1,4 @@
-/* switchback-boot: the initramfs side of the boot protocol (DESIGN §4).
+/* switchback-boot: the initramfs side of the boot protocol (design.md §4).
  *
  * Run by the dracut pre-pivot hook after the new root is mounted and before switch-root. It
  * reads the booted slot from the kernel command line, grubenv and the state directory, decides

@@ -186,7 +186,7 @@ files_path (const char *base, char **segs)
   return g_build_filename (base, rel, NULL);
 }
 
-/* OTA Community Edition's Director serves only root and targets (DESIGN §2). */
+/* OTA Community Edition's Director serves only root and targets (design.md §2). */
 static gboolean
 ota_ce_director_file (const char *name)
 {

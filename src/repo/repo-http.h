@@ -1,6 +1,6 @@
 /* repo-http.h: the request handling of `serve` over a SoupServer (libsoup 3).
  *
- * URL layout (DESIGN §2). A plain TUF repository DIR:
+ * URL layout (design.md §2). A plain TUF repository DIR:
  *   /metadata/FILE           DIR/metadata/FILE (role names percent-encoded as clients do)
  *   /metadata/delegations/ROLE.json   with OTA-CE layout, delegated roles
  *   /targets/NAME            DIR/targets/NAME (with Range support)

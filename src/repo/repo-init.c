@@ -65,7 +65,7 @@ create_and_publish (const char *dir, const SbRepoCreateOptions *c, const char *v
     return NULL;
   if (vin != NULL)
     {
-      /* DESIGN §3: a Director targets file that lists no image names the vehicle, or clients
+      /* design.md §3: a Director targets file that lists no image names the vehicle, or clients
        * refuse it as a possible replay. */
       JsonObject *targets = sb_repo_edit_signed (repo, SB_ROLE_TARGETS, error);
       if (targets == NULL)
@@ -153,7 +153,7 @@ sb_repo_cmd_uptane_init (int argc, char **argv)
       "are this vehicle's assignments) and DIR/image (the Image repository), each a TUF\n"
       "repository with its own keys, published at version 1.",
       "Serve both with `switchback-repo serve DIR --port P`: the Director at /director/, the\n"
-      "Image repository at /repo/ (DESIGN §2).\n\n"
+      "Image repository at /repo/ (design.md §2).\n\n"
       "Example:\n"
       "  switchback-repo uptane-init uptane --vin VIN123\n"
       "  switchback-repo uptane-add-image uptane rootfs.img --name rootfs-1.img "

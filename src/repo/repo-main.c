@@ -1,4 +1,4 @@
-/* switchback-repo: a TUF and Uptane repository tool (DESIGN §1, §2, §3).
+/* switchback-repo: a TUF and Uptane repository tool (design.md §1, §2, §3).
  *
  *   switchback-repo [--help | --version] COMMAND [OPTIONS] ARGS
  *

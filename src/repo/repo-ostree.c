@@ -1,5 +1,5 @@
 /* repo-ostree.c: `switchback-repo uptane-add-ostree`, an OSTree commit of a local repository
- * published as an Uptane Image target (DESIGN §5: sha256 = the commit checksum, length 0,
+ * published as an Uptane Image target (design.md §5: sha256 = the commit checksum, length 0,
  * custom.targetFormat OSTREE). The commit is read with libostree, so only a commit that exists
  * and is complete in the repository is ever published; the target itself is written by
  * uptane-add-image. */

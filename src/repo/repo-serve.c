@@ -1,5 +1,5 @@
 /* repo-serve.c: `serve`, a development and test server for a repository or an Uptane pair
- * (DESIGN §2), over HTTP or HTTPS with optional client certificates (mutual TLS, as OTA
+ * (design.md §2), over HTTP or HTTPS with optional client certificates (mutual TLS, as OTA
  * Community Edition devices use). Request handling is in repo-http.c. */
 #include "config.h"
 

@@ -4,7 +4,7 @@
  *   DIR/repo.json              settings: default key type, target hashes, expiry rules, and
  *                              for Uptane which repository this is ("director" or "image")
  *   DIR/keys/KEYID.pem         private keys (PKCS#8 PEM, mode 0600), named by TUF key id
- *   DIR/metadata/              what clients fetch (DESIGN §2): ROLE.json for every role,
+ *   DIR/metadata/              what clients fetch (design.md §2): ROLE.json for every role,
  *                              N.root.json for every root version, and with consistent
  *                              snapshots N.ROLE.json for the other roles (TUF §5.5, §5.6)
  *   DIR/targets/NAME           target files; with consistent snapshots also DIRNAME/HASH.BASE

@@ -1,5 +1,5 @@
 /* repo-uptane.c: the Uptane commands: `uptane-add-image`, `uptane-assign`, `uptane-clear` and
- * `register-ecu` (DESIGN §3). */
+ * `register-ecu` (design.md §3). */
 #include "config.h"
 
 #include "repo-cli.h"
@@ -73,7 +73,7 @@ sb_repo_cmd_uptane_add_image (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = sb_repo_cli_context (
       "uptane-add-image", "DIR [FILE] --hardware-id HW",
       "Adds an image to the Image repository of the Uptane pair DIR (or the Image repository\n"
-      "DIR), with custom {hardwareIds, targetFormat, version, releaseCounter} (DESIGN §3).\n"
+      "DIR), with custom {hardwareIds, targetFormat, version, releaseCounter} (design.md §3).\n"
       "An OSTREE image has no file: give its commit with --commit.",
       "Examples:\n"
       "  switchback-repo uptane-add-image uptane rootfs.img --name rootfs-2.img \\\n"
@@ -125,7 +125,7 @@ sb_repo_cmd_uptane_add_image (int argc, char **argv)
   g_autofree char *role = NULL;
   if (ostree)
     {
-      /* DESIGN §5: an OSTree target's sha256 is the commit checksum; nothing is stored. */
+      /* design.md §5: an OSTree target's sha256 is the commit checksum; nothing is stored. */
       if (!sb_repo_check_target_name (target, &error))
         return sb_repo_cli_fail (cmd, error);
       role = sb_repo_role_for_target (repo, NULL, target, &error);
@@ -307,7 +307,7 @@ sb_repo_cmd_uptane_assign (int argc, char **argv)
   json_object_set_string_member (custom, "targetFormat", fmt != NULL ? fmt : "BINARY");
   if (uri != NULL)
     json_object_set_string_member (custom, "uri", uri);
-  /* DESIGN §3: both repositories must agree on the release counter. */
+  /* design.md §3: both repositories must agree on the release counter. */
   if (counter >= 0)
     json_object_set_int_member (custom, "releaseCounter", counter);
   else if (image_custom != NULL && json_object_has_member (image_custom, "releaseCounter"))
@@ -348,7 +348,7 @@ sb_repo_cmd_uptane_clear (int argc, char **argv)
       "uptane-clear", "DIR --vin VIN",
       "Empties the Director's targets: no image for vehicle VIN. The targets carry\n"
       "signed.custom.vin, without which clients refuse an empty Director targets file as a\n"
-      "possible replay (DESIGN §3).",
+      "possible replay (design.md §3).",
       NULL);
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!sb_repo_cli_parse (ctx, "uptane-clear", &argc, &argv))

@@ -5,7 +5,7 @@
  * (§5.4 to §5.6) and every delegated role (§5.6.7), at the current time. Then every target file
  * is checked against its length and hashes, including the hash-named copies of consistent
  * snapshots (§5.7.3). For an Uptane pair, each Director target must match an Image target
- * (DESIGN §3).
+ * (design.md §3).
  */
 #include "config.h"
 
@@ -256,7 +256,7 @@ release_counter (const SbTargetInfo *info)
   return sb_json_node_is_int (n) ? json_node_get_int (n) : -2;
 }
 
-/* DESIGN §3: a Director target matches an Image target when name, length and every common hash
+/* design.md §3: a Director target matches an Image target when name, length and every common hash
  * agree, the hardware ids are listed and the release counters agree. */
 static gboolean
 match_director_target (SbTrustedSet *image, const SbTargetInfo *d, GError **error)

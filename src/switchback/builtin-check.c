@@ -1,7 +1,7 @@
 /* switchback check: the start of an update cycle without the install. Sends the vehicle version
  * manifest (a failure is a warning), runs the full Uptane verification of both repositories,
  * and prints what would be installed: for which ECU, which target, its format, size and release
- * counter. A refused verification exits 3 (DESIGN §8) and changes nothing on disk. */
+ * counter. A refused verification exits 3 (design.md §8) and changes nothing on disk. */
 #include "config.h"
 
 #include "sb-builtins.h"

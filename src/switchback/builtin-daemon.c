@@ -4,7 +4,7 @@
  * operator. Without [slots] disk (or with --check-only) a cycle reports and verifies only, as
  * `switchback check` does. A failed or refused cycle is logged and the next one runs on
  * schedule: nothing a repository serves stops the daemon. With --once, one cycle runs and its
- * exit status is that of `switchback update` (or `check`) (DESIGN §8). With the global --json,
+ * exit status is that of `switchback update` (or `check`) (design.md §8). With the global --json,
  * a failed cycle is also written as a JSON error object on stdout (sb_cli_fail).
  *
  * Under systemd (switchback-daemon.service, Type=notify) the daemon says READY=1 once it has

@@ -1,5 +1,5 @@
 /* switchback mark-good / mark-bad: the verdict of the booted system's health checks, for
- * [boot] confirm=userspace (DESIGN §4). mark-good commits a trial boot (or resets the booted
+ * [boot] confirm=userspace (design.md §4). mark-good commits a trial boot (or resets the booted
  * slot's tries, as a normal boot does); mark-bad takes the booted slot's tries away so that the
  * next boot leaves it. Both only rewrite state and grubenv: rebooting is the caller's. The
  * decisions themselves are sb-bootchooser's. */

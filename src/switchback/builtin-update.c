@@ -1,6 +1,6 @@
 /* switchback update: the whole update cycle (sb-update-cycle.h). Reports to the Director,
  * verifies both repositories, streams the assigned raw image into the inactive slot, stages it
- * for a trial boot, and exits 10 when a reboot is needed (DESIGN §8). Progress goes to stderr
+ * for a trial boot, and exits 10 when a reboot is needed (design.md §8). Progress goes to stderr
  * when it is a terminal. */
 #include "config.h"
 

@@ -1,4 +1,4 @@
-/* switchback: the Uptane update client for a Linux primary ECU (DESIGN §8).
+/* switchback: the Uptane update client for a Linux primary ECU (design.md §8).
  *
  *   switchback [--config FILE] [--json] [--verbose] COMMAND [OPTIONS]
  *
@@ -23,7 +23,7 @@ static const SbBuiltin builtins[] = {
   { NULL, NULL, NULL, FALSE }
 };
 
-/* Each status means one thing (DESIGN §8, docs/errors.md): 3 the metadata or a URL it chose was
+/* Each status means one thing (design.md §8, docs/errors.md): 3 the metadata or a URL it chose was
  * refused for security, 4 the server or the network failed, 5 the slot or disk failed, 1 a local
  * problem (configuration, state, a missing local file or partition, a bug). 2, usage, is only
  * ever the command line's: no library error is the user's typing. */

@@ -1,7 +1,7 @@
 /* sb-cli.h: what every `switchback` subcommand shares.
  *
  * The CLI only parses, calls the library and prints (one file per subcommand, builtin-*.c).
- * Exit status (DESIGN §8): 0 done or nothing to do, 1 error, 2 usage, 3 verification refused
+ * Exit status (design.md §8): 0 done or nothing to do, 1 error, 2 usage, 3 verification refused
  * (security), 4 download failed, 5 install failed, 10 installed and a reboot is needed.
  */
 #pragma once
@@ -39,7 +39,7 @@ typedef struct {
   gboolean needs_config; /* FALSE only for commands that must work without a valid config */
 } SbBuiltin;
 
-/* The exit status for a failure of class @error (DESIGN §8): security refusals 3, transport 4,
+/* The exit status for a failure of class @error (design.md §8): security refusals 3, transport 4,
  * slot and disk failures 5, anything else 1. */
 SbExitCode sb_cli_exit_code (const GError *error);
 

@@ -207,7 +207,7 @@ sysroot () {
   mkdir -p "$dir/ostree/switchback/$OSNAME"
   ln -s "../../deploy/$OSNAME/deploy/$deploy" "$dir/ostree/switchback/$OSNAME/$deploy"
   cat >"$dir/boot/switchback/ostree-slots.cfg" <<EOF
-# switchback: the OSTree deployment behind each boot slot (DESIGN §4).
+# switchback: the OSTree deployment behind each boot slot (design.md §4).
 # The factory image's: commit $checksum in slot A. switchback rewrites it.
 set sb_ostree_A_linux='/boot$linux'
 set sb_ostree_A_initrd='/boot$initrd'

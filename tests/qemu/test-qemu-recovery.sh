@@ -7,7 +7,7 @@
 #     built from; the next `switchback update` resumes at the checkpoint (a Range request after
 #     re-hashing what is in the slot), B boots and the hook commits it.
 #  4. anti-rollback: on the same disk, with B committed at release counter 2 and A holding
-#     release 1, grubenv is edited by hand to prefer A. The hook refuses A (DESIGN §4 case 4) and
+#     release 1, grubenv is edited by hand to prefer A. The hook refuses A (design.md §4 case 4) and
 #     reboots into B, which boots normally.
 #  5. confirm=userspace: the hook leaves the trial of B pending; the scenario (the test init's
 #     stand-in for a systemd unit after health checks) runs `switchback mark-good`, which commits

@@ -497,7 +497,7 @@ sb_key_verify (SbKey *key, const guint8 *data, gsize len, const char *sig_hex, G
     return sb_throw (error, SB_ERROR_BAD_SIGNATURE, "no signature by key %s", key->keyid);
   gsize sig_len = 0;
   g_autofree guint8 *sig = hex_decode (sig_hex, SB_SIG_MAX_BYTES, &sig_len);
-  /* aktualizr and OTA Community Edition write "sig" in base64 (DESIGN §2). A signature that
+  /* aktualizr and OTA Community Edition write "sig" in base64 (design.md §2). A signature that
    * is not hex is read as base64; both decode to the same bytes, so no check is weakened. */
   if (sig == NULL)
     sig = base64_decode_strict (sig_hex, SB_SIG_MAX_BYTES, &sig_len);

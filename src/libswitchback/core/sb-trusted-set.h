@@ -120,7 +120,7 @@ gboolean sb_trusted_set_update_delegated_targets (SbTrustedSet *ts, GBytes *byte
                                                   GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* For a repository that serves no timestamp and snapshot (an OTA Community Edition Director,
- * DESIGN §2): verifies and trusts top-level targets straight from root. The final root must
+ * design.md §2): verifies and trusts top-level targets straight from root. The final root must
  * not be expired (TUF §5.3.10); type targets, a threshold of root's targets keys (§5.6.3);
  * its version must not be lower than the targets already loaded (the locally stored copy,
  * SB_ERROR_ROLLBACK; equal is "unchanged" and accepted). It is then trusted, and must not be

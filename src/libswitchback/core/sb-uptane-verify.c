@@ -97,7 +97,7 @@ get_optional_string (JsonObject *obj, const char *key, const char *what, const c
   return TRUE;
 }
 
-/* custom.releaseCounter: a non-negative integer (DESIGN §3), or absent. */
+/* custom.releaseCounter: a non-negative integer (design.md §3), or absent. */
 static gboolean
 get_release_counter (JsonObject *custom, const char *what, gboolean *out_has, guint64 *out,
                      GError **error)
@@ -228,7 +228,7 @@ sb_uptane_check_director_targets (SbMetadata *targets, const SbUptanePrimary *pr
     }
   /* An empty targets list is the Director saying "nothing to install". Without the vehicle id
    * under the signature, one vehicle's (or an old) "nothing" could be replayed to another to
-   * hold it back (DESIGN §3). OTA Community Edition does not sign a vin. */
+   * hold it back (design.md §3). OTA Community Edition does not sign a vin. */
   if (n == 0 && vin == NULL && !primary->ota_ce_compat)
     {
       sb_throw (error, SB_ERROR_REPLAY,

@@ -1,6 +1,6 @@
 /* sb-uptane-verify.h: the Uptane rules a primary applies on top of two verified TUF
  * repositories (Uptane Standard 2.x §5.4.4.2 full verification, §5.4.4.6 Director targets;
- * DESIGN §3).
+ * design.md §3).
  *
  * Pure: the Director's targets metadata and the Image repository's target descriptions come in
  * already verified by their trusted sets, and a verdict comes out. No fetching, no disk, no

@@ -1,4 +1,4 @@
-/* sb-boot-decide.c: the cases of DESIGN §4, without any I/O. */
+/* sb-boot-decide.c: the cases of design.md §4, without any I/O. */
 #include "config.h"
 
 #include "install/sb-boot-decide.h"

@@ -1,4 +1,4 @@
-/* sb-boot-decide.h: what switchback-boot does with a boot (DESIGN §4), as a pure function.
+/* sb-boot-decide.h: what switchback-boot does with a boot (design.md §4), as a pure function.
  *
  * Inputs are what GRUB and the state directory say: the booted slot and the emergency flag from
  * the kernel command line, the boot order and tries GRUB left in grubenv, the committed slot

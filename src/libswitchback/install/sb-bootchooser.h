@@ -1,4 +1,4 @@
-/* sb-bootchooser.h: boot decisions turned into GRUB environment variables (DESIGN §4).
+/* sb-bootchooser.h: boot decisions turned into GRUB environment variables (design.md §4).
  *
  * This module and sb-grubenv are the only ones that know the variables GRUB's script reads:
  *
@@ -106,13 +106,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbBootContext, sb_boot_context_free)
 gboolean sb_boot_context_apply (SbBootContext *ctx, const SbBootDecision *d,
                                 GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* Before the first byte of an image is written to @slot (DESIGN §5 idle → downloading): the
+/* Before the first byte of an image is written to @slot (design.md §5 idle → downloading): the
  * slot's release counter is forgotten (counters.json) and its tries set to 0 (grubenv), so
  * neither GRUB nor a fallback boots a half-written slot. The booted slot is SB_ERROR_SLOT_BUSY. */
 gboolean sb_boot_context_prepare_slot (SbBootContext *ctx, SbSlotId slot,
                                        GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* Stages the written install of @ctx->state for a trial boot (DESIGN §5 written → staged):
+/* Stages the written install of @ctx->state for a trial boot (design.md §5 written → staged):
  * counters.json first (the slot's release counter, and the pending counter, refused with
  * SB_ERROR_ROLLBACK below the committed one), then grubenv, then install.json "staged". The
  * install must be in state written (else SB_ERROR_INVALID_ARGUMENT) and not for the booted slot

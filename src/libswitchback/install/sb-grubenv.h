@@ -1,5 +1,5 @@
 /* sb-grubenv.h: GRUB's environment block, byte for byte as grub-editenv and GRUB's save_env
- * write it (DESIGN §4).
+ * write it (design.md §4).
  *
  * The block is exactly SB_GRUBENV_SIZE bytes: the signature line "# GRUB Environment Block\n",
  * then `name=value\n` lines (lines starting with '#' are comments, such as the warning line

@@ -285,7 +285,7 @@ sb_update_get_slot_image (const char *state_dir, SbSlotId slot, GError **error)
 }
 
 /* The trial of the last cycle has ended when install.json no longer holds it: committed if its
- * slot became the committed one, else rolled back (DESIGN §4 case 2), and then remembered as
+ * slot became the committed one, else rolled back (design.md §4 case 2), and then remembered as
  * failed. Returns the description of a failure found, or NULL. */
 char *
 sb_images_resolve_trial (SbImages *im, const SbInstallState *st)

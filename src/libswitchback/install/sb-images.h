@@ -52,7 +52,7 @@ SbImages *sb_images_load_or_warn (const char *state_dir);
 gboolean sb_images_save (SbImages *im, const char *state_dir,
                          GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* The trial of the last cycle has ended when install.json (@st) no longer holds it: committed
- * if its slot became the committed one, else rolled back (DESIGN §4 case 2) and remembered as
+ * if its slot became the committed one, else rolled back (design.md §4 case 2) and remembered as
  * failed. Returns the description of a failure found (free it), or NULL. */
 char *sb_images_resolve_trial (SbImages *im, const SbInstallState *st);
 /* TRUE when @target, under the same correlation id, already failed its trial boot. */

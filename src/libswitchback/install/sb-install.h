@@ -1,4 +1,4 @@
-/* sb-install.h: a raw (BINARY) image streamed into the inactive slot (DESIGN §5, the
+/* sb-install.h: a raw (BINARY) image streamed into the inactive slot (design.md §5, the
  * idle → downloading → written part of the install transaction).
  *
  * One pass over the network: the fetcher's thread copies the body into a small ring of buffers,
@@ -22,7 +22,7 @@
  *     (sb_target_info_verify_hasher), and install.json becomes "written".
  * Staging (grubenv) is the caller's next step (sb_boot_context_stage_install).
  *
- * Resuming (DESIGN §5): an OpenSSL digest state cannot be stored, so an install found
+ * Resuming (design.md §5): an OpenSSL digest state cannot be stored, so an install found
  * "downloading" for the same target and slot re-hashes its first bytes_done bytes from the slot
  * (sb_slot_writer_read_back) and asks the server for the rest with an HTTP Range request. A
  * server that ignores the Range sends the image from byte 0; the install then starts over from

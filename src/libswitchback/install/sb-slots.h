@@ -1,4 +1,4 @@
-/* sb-slots.h: the A/B slots, the one place that maps a slot to a device (DESIGN §5).
+/* sb-slots.h: the A/B slots, the one place that maps a slot to a device (design.md §5).
  *
  * The slots are two partitions of the configured disk ([slots] disk, a block device or a disk
  * image file), found in its GPT by partition name ([slots] slot-a, slot-b). The booted slot is
@@ -76,7 +76,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbSlotWriter, sb_slot_writer_free)
 guint64 sb_slot_writer_get_size (SbSlotWriter *writer);
 
 /* SB_ERROR_NO_SPACE (naming the slot and both sizes) if @length bytes do not fit in the slot:
- * called with the target length before the first byte is written (DESIGN §5). */
+ * called with the target length before the first byte is written (design.md §5). */
 gboolean sb_slot_writer_check_fits (SbSlotWriter *writer, guint64 length,
                                     GError **error) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -1,4 +1,4 @@
-/* sb-fetcher.h: the one HTTP(S) and file:// fetcher of switchback (DESIGN §2).
+/* sb-fetcher.h: the one HTTP(S) and file:// fetcher of switchback (design.md §2).
  *
  * Every download (metadata, raw images, targets) goes through an SbFetcher. It enforces what
  * TUF §5 asks of a client's transport, whatever the server does:
@@ -129,7 +129,7 @@ gboolean sb_fetcher_stream (SbFetcher *f, const char *url, guint64 offset, guint
                             GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Sends @body to @url (http:// or https://) with HTTP PUT and @content_type, under the same TLS
- * and URL policy as downloads: for the Uptane vehicle version manifest (DESIGN §2). Any 2xx
+ * and URL policy as downloads: for the Uptane vehicle version manifest (design.md §2). Any 2xx
  * answer is success; its body is dropped. 5xx, 429 and connection errors are retried as for
  * downloads; a redirect is not followed (SB_ERROR_DOWNLOAD), nor is a 4xx retried (404/410 are
  * SB_ERROR_NOT_ON_SERVER). */

@@ -78,7 +78,7 @@ sb_url_policy_check (const char *url, SbUrlOrigin origin, gboolean allow_http,
   if (!g_str_equal (scheme, "http") && !g_str_equal (scheme, "https") && !is_file)
     return sb_throw (error, SB_ERROR_URL_REFUSED,
                      "%s: refused: only http://, https:// and file:// URLs are supported", url);
-  /* DESIGN §2: a local file is something only the configuration may point at. */
+  /* design.md §2: a local file is something only the configuration may point at. */
   if (is_file && origin != SB_URL_FROM_CONFIG)
     return sb_throw (error, SB_ERROR_URL_REFUSED,
                      "%s: refused: %s may not name a local file (file:// is only for the "

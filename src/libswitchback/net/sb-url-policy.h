@@ -1,4 +1,4 @@
-/* sb-url-policy.h: which URLs switchback will fetch from (DESIGN §2), in one place.
+/* sb-url-policy.h: which URLs switchback will fetch from (design.md §2), in one place.
  *
  * The fetcher (every hop of every download and upload) and the OSTree pull ask the same
  * question here, so that no path reaches a URL another path would refuse:

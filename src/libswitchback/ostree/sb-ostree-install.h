@@ -1,4 +1,4 @@
-/* sb-ostree-install.h: an OSTREE target installed into the inactive slot (DESIGN §5), the
+/* sb-ostree-install.h: an OSTREE target installed into the inactive slot (design.md §5), the
  * OSTree counterpart of sb-install.h, so that the update cycle, GRUB's counted trial boot,
  * switchback-boot, mark-good and rollback treat both kinds of target the same way.
  *

@@ -427,7 +427,7 @@ sb_ostree_slots_to_grub (SbOstreeSlots *self)
 {
   GString *s = g_string_new (NULL);
   g_string_append (s,
-                   "# switchback: the OSTree deployment behind each boot slot (DESIGN §4).\n"
+                   "# switchback: the OSTree deployment behind each boot slot (design.md §4).\n"
                    "# Generated from " SB_OSTREE_SLOTS_FILE " in the state directory; switchback "
                    "rewrites it.\n"
                    "# Boot slot X with: linux ${sb_ostree_X_linux} ${sb_ostree_X_options} "

@@ -1,6 +1,6 @@
 /* sb-ostree-slots.h: which OSTree deployment stands behind boot slot A and which behind B.
  *
- * DESIGN §4 boots slots, not deployments: GRUB picks slot A or B from SB_ORDER and the try
+ * design.md §4 boots slots, not deployments: GRUB picks slot A or B from SB_ORDER and the try
  * counters, boots it with `switchback.slot=X`, and switchback-boot decides trial, commit and
  * rollback from that name. On an OSTree system both "slots" live in one filesystem as two
  * deployments. This module is the table between the two worlds (docs/ostree.md has the whole
@@ -82,7 +82,7 @@ char *sb_ostree_slot_deployment_bootlink (const SbOstreeSlotDeployment *d);
  * nothing. */
 char *sb_ostree_checksum_from_ostree_arg (const char *value);
 
-/* TRUE if @slot is "A" or "B", the slot names of DESIGN §4. */
+/* TRUE if @slot is "A" or "B", the slot names of design.md §4. */
 gboolean sb_ostree_slot_name_valid (const char *slot);
 
 /* The other slot: "B" for "A", "A" for "B", NULL for anything else. */

@@ -185,7 +185,7 @@ sb_ostree_check_target (const char *target_name, const char *sha256, gint64 leng
   return TRUE;
 }
 
-/* DESIGN §2, one policy with the fetcher (sb-url-policy.h): plain http only to loopback or when
+/* design.md §2, one policy with the fetcher (sb-url-policy.h): plain http only to loopback or when
  * the config allows it; a target's custom.uri is never file://. */
 static gboolean
 check_url (const SbOstreePullOptions *opts, GError **error)
@@ -607,7 +607,7 @@ adopt_active (SbOstree *self, const char *slot, OstreeDeployment **out_dep, GErr
       return TRUE;
     }
 
-  /* DESIGN §5: the active slot is never written. */
+  /* design.md §5: the active slot is never written. */
   const char *want_slot = find_slot_of (self, want);
   if (want_slot != NULL && g_str_equal (want_slot, slot))
     return sb_throw (error, SB_ERROR_SLOT_BUSY,

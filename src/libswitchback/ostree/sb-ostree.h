@@ -1,4 +1,4 @@
-/* sb-ostree.h: OSTree targets (DESIGN §5): pull a commit, verify it, deploy it into a slot,
+/* sb-ostree.h: OSTree targets (design.md §5): pull a commit, verify it, deploy it into a slot,
  * prune what no slot needs.
  *
  * An Uptane target with custom.targetFormat "OSTREE" names an OSTree commit: its sha256 is the

@@ -1,4 +1,4 @@
-/* sb-config.c: the GKeyFile configuration and its conf.d drop-ins (DESIGN §7).
+/* sb-config.c: the GKeyFile configuration and its conf.d drop-ins (design.md §7).
  *
  * One table describes every key: its section, its kind (which says how it is parsed and what a
  * bad value is told it should have been) and where it lives in SbConfig. Parsing, copying,
@@ -622,7 +622,7 @@ check_cross_keys (SbConfig *config, GPtrArray *loaded, GError **error)
                        where, config->slot_b);
     }
 
-  /* DESIGN §2: plain http is for loopback (tests, a local mirror) unless the user says so. */
+  /* design.md §2: plain http is for loopback (tests, a local mirror) unless the user says so. */
   if (config->allow_http)
     return TRUE;
   for (gsize i = 0; i < G_N_ELEMENTS (key_specs); i++)

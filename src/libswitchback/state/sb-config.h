@@ -1,4 +1,4 @@
-/* sb-config.h: /etc/switchback/switchback.conf (GKeyFile) plus conf.d drop-ins (DESIGN §7).
+/* sb-config.h: /etc/switchback/switchback.conf (GKeyFile) plus conf.d drop-ins (design.md §7).
  *
  * Every key has a documented default (data/switchback.conf lists them all). Loading refuses an
  * unknown section or key, and a bad value, with SB_ERROR_CONFIG naming the file, the key, the line
@@ -73,7 +73,7 @@ SbConfig *sb_config_new_defaults (void);
  * and its conf.d drop-ins over the defaults. An explicitly given @path that does not exist is
  * SB_ERROR_NOT_FOUND; anything wrong inside a file is SB_ERROR_CONFIG. After all files are merged,
  * cross-key rules are checked: slot-a and slot-b differ, and a plain http:// URL to a host that is
- * not loopback needs allow-http=true (DESIGN §2). */
+ * not loopback needs allow-http=true (design.md §2). */
 SbConfig *sb_config_load (const char *path, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Parses one file's text over @config (used by load; exposed for tests). @name is used in

@@ -19,7 +19,7 @@ G_BEGIN_DECLS
  * A failure before the rename leaves @path unchanged. The one failure after it, the fsync of
  * the directory, is SB_ERROR_IO with @path already holding the new contents, which a power cut
  * may still take back: after a FALSE, @path holds the old or the new contents, each complete.
- * Every caller orders its writes so that either is safe (DESIGN §4). */
+ * Every caller orders its writes so that either is safe (design.md §4). */
 gboolean sb_durable_write (const char *path, const void *data, gsize len, mode_t mode,
                            GError **error) G_GNUC_WARN_UNUSED_RESULT;
 

@@ -42,7 +42,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbIdentity, sb_identity_unref)
 const char *sb_identity_get_ecu_serial (SbIdentity *identity);
 /* The hardware id: [uptane] hardware-id, else the hostname. */
 const char *sb_identity_get_hardware_id (SbIdentity *identity);
-/* The vehicle id the Director's targets must name (DESIGN §3): [uptane] vehicle-id, else the ECU
+/* The vehicle id the Director's targets must name (design.md §3): [uptane] vehicle-id, else the ECU
  * serial. */
 const char *sb_identity_get_vehicle_id (SbIdentity *identity);
 /* The ECU key (borrowed). */

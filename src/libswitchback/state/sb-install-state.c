@@ -397,7 +397,7 @@ parse_counters (SbCounters *c, JsonObject *obj, GError **error)
         }
     }
   /* What sb_counters_set_pending refuses, load refuses too: a pending release counter below
-   * the committed one is never written, so such a file is damaged (DESIGN §3). */
+   * the committed one is never written, so such a file is damaged (design.md §3). */
   if (c->has_pending && c->has_rollback && c->pending < c->rollback)
     return sb_throw (error, SB_ERROR_ROLLBACK,
                      "pending-image-rollback-counter %" G_GUINT64_FORMAT
@@ -560,7 +560,7 @@ sb_counters_get_pending (SbCounters *counters, guint64 *out_value)
 gboolean
 sb_counters_set_pending (SbCounters *counters, guint64 value, GError **error)
 {
-  /* Uptane: a release counter may never go below the one committed for this ECU (DESIGN §3). */
+  /* Uptane: a release counter may never go below the one committed for this ECU (design.md §3). */
   if (value < sb_counters_get_rollback_counter (counters))
     return sb_throw (error, SB_ERROR_ROLLBACK,
                      "image release counter %" G_GUINT64_FORMAT

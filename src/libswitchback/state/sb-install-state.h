@@ -1,5 +1,5 @@
 /* sb-install-state.h: the install transaction (install.json) and the counters (counters.json)
- * in the state directory (DESIGN §5, §6).
+ * in the state directory (design.md §5, §6).
  *
  * install.json records the committed slot and the one install in flight:
  *
@@ -21,13 +21,13 @@
  *    "slots": {"A": 6, "B": 7}}
  *
  * - "director"/"image": the highest version seen of each role of each repository.
- * - "image-rollback-counter": the release counter (DESIGN §3 custom.releaseCounter) of the
+ * - "image-rollback-counter": the release counter (design.md §3 custom.releaseCounter) of the
  *   committed image; no image below it is installed or booted.
  * - "pending-image-rollback-counter": the staged image's release counter, promoted to the
  *   committed one when its trial boot is committed, dropped when it is rolled back. Keeping it
  *   apart is what lets the old slot boot again after a failed trial.
  * - "slots": the release counter of the image each slot holds, recorded when the slot is
- *   written; switchback-boot refuses a slot below the committed counter (DESIGN §4 case 4). A
+ *   written; switchback-boot refuses a slot below the committed counter (design.md §4 case 4). A
  *   slot not listed holds an image of unknown release (as flashed at the factory).
  *
  * Versions and the committed counter never go down: lowering one in memory is refused with
@@ -100,7 +100,7 @@ void sb_install_state_begin (SbInstallState *state, SbSlotId slot, const char *t
 /* Ends the transaction in memory: state idle, the in-flight members cleared, "committed" kept. */
 void sb_install_state_clear (SbInstallState *state);
 
-/* Records the result of an install for the Director (the queue of DESIGN §6): one file
+/* Records the result of an install for the Director (the queue of design.md §6): one file
  * <state_dir>/reports/NNNNNNNNNNNNNNNN.json (sb-report-queue.h), written durably:
  *   {"correlation_id": "…", "target": "…", "success": false, "result_code": "INSTALL_FAILED",
  *    "description": "…", "time": "2024-05-01T12:00:00Z"}

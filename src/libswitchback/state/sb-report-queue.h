@@ -1,4 +1,4 @@
-/* sb-report-queue.h: install results waiting to be reported to the Director (DESIGN §6).
+/* sb-report-queue.h: install results waiting to be reported to the Director (design.md §6).
  *
  * Each result is one JSON file in <state-dir>/reports/, named by a zero-padded sequence number
  * ("0000000000000042.json") that grows with every result, so name order is arrival order:

@@ -1,4 +1,4 @@
-/* sb-manifest-sender.h: reporting to the Director (Uptane §5.4.2.1, DESIGN §2, §3, §6).
+/* sb-manifest-sender.h: reporting to the Director (Uptane §5.4.2.1, design.md §2, §3, §6).
  *
  * Each update cycle starts by sending the vehicle version manifest with
  * `PUT {director-url}/manifest`, and sends one again after each install result. Results wait in

@@ -1,5 +1,5 @@
 /* sb-manifest.h: the vehicle version manifest a primary PUTs to the Director (Uptane §5.4.2.1),
- * in the format aktualizr sends and OTA Community Edition reads (DESIGN §3).
+ * in the format aktualizr sends and OTA Community Edition reads (design.md §3).
  *
  * ECU version report (signed by the ECU key):
  *   {"signatures": [{"keyid": K, "method": "ed25519", "sig": BASE64}],

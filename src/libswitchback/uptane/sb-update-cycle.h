@@ -1,5 +1,5 @@
 /* sb-update-cycle.h: `switchback update`, the whole update cycle of a primary with A/B slots
- * (DESIGN §5, §6, §8; Uptane §5.4.2).
+ * (design.md §5, §6, §8; Uptane §5.4.2).
  *
  *   1. Report: the vehicle version manifest goes to the Director with the image of the booted
  *      slot (a failure is a warning).

@@ -19,7 +19,7 @@
 
 G_BEGIN_DECLS
 
-/* Default caps on metadata downloads (DESIGN §2). Snapshot and targets take the length their
+/* Default caps on metadata downloads (design.md §2). Snapshot and targets take the length their
  * parent lists when it lists one. */
 #define SB_UPDATER_ROOT_MAX_LENGTH (64 * 1024)
 #define SB_UPDATER_TIMESTAMP_MAX_LENGTH (64 * 1024)
@@ -40,9 +40,9 @@ typedef struct {
   /* With consistent snapshots, fetch targets as HASH.NAME (TUF §5.7.3). Default TRUE. */
   gboolean prefix_targets_with_hash;
   /* The repository serves only root and targets, no timestamp or snapshot (an OTA Community
-   * Edition Director, DESIGN §2). Delegations are then not followed. */
+   * Edition Director, design.md §2). Delegations are then not followed. */
   gboolean without_snapshot;
-  /* Delegated roles live under delegations/ROLE.json (OTA Community Edition, DESIGN §2). */
+  /* Delegated roles live under delegations/ROLE.json (OTA Community Edition, design.md §2). */
   gboolean delegations_subdir;
   /* Read metadata as OTA Community Edition and aktualizr write it (SB_METADATA_OTA_CE,
    * docs/ota-ce.md). */

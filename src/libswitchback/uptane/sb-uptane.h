@@ -1,4 +1,4 @@
-/* sb-uptane.h: the Uptane primary's full verification (Uptane Standard 2.x §5.4.4.2; DESIGN §2,
+/* sb-uptane.h: the Uptane primary's full verification (Uptane Standard 2.x §5.4.4.2; design.md §2,
  * §3, §6), around two TUF clients: the Director and the Image repository.
  *
  * One check, in the standard's order:
@@ -52,7 +52,7 @@ G_BEGIN_DECLS
 #define SB_UPTANE_METADATA_DIR_NAME "metadata"
 #define SB_UPTANE_DIRECTOR "director"
 #define SB_UPTANE_IMAGE "image"
-/* DESIGN §2: Director targets are capped like root and timestamp. */
+/* design.md §2: Director targets are capped like root and timestamp. */
 #define SB_UPTANE_DIRECTOR_TARGETS_MAX_LENGTH (64 * 1024)
 
 /* Fetcher options from @config: [tls] ca, cert, key, [uptane] allow-http, and [network]
