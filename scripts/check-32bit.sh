@@ -20,7 +20,7 @@ mkdir -p "$build"
 rm -f "$build/check.out"
 # Only libsoup's library is installed for i386 (see install-32bit-deps.sh): its headers come
 # from the amd64 -dev package, and it is linked by its soname.
-if ! (cd "$build" && "$top/configure" --host="$triplet" --enable-werror \
+if ! (cd "$build" && "$top/configure" --host="$triplet" --enable-werror --enable-test-hooks \
         PKG_CONFIG="$triplet-pkg-config" \
         SOUP_CFLAGS="-I/usr/include/libsoup-3.0 $($triplet-pkg-config --cflags gio-2.0)" \
         SOUP_LIBS="-l:libsoup-3.0.so.0 $($triplet-pkg-config --libs gio-2.0)" \
@@ -32,8 +32,9 @@ if ! (cd "$build" && nice make -j"$jobs" >make.out 2>&1); then
 fi
 
 # An x86_64 kernel without IA-32 emulation answers "Exec format error".
-runner=
-if ! "$build/src/boot/switchback-boot" --help >/dev/null 2>&1; then
+# SB_32BIT_RUNNER=qemu-i386 forces the emulator where the kernel could run the binaries itself.
+runner=${SB_32BIT_RUNNER:-}
+if [ -z "$runner" ] && ! "$build/src/boot/switchback-boot" --help >/dev/null 2>&1; then
   runner=qemu-i386
   echo "check-32bit: running the tests under $runner"
 fi

@@ -177,20 +177,29 @@ test_retry_then_ok (Fixture *f, gconstpointer status)
   g_assert_cmpuint (sb_test_httpd_get_hits (f->httpd, "/small"), ==, 3);
 }
 
-/* A wait on a failing server is announced on stderr, one line per retry (issue: silent waits). */
+/* A wait on a failing server is announced on stderr, one line per retry (issue: silent waits).
+ * Captured in-process through GLib's printerr handler rather than in a re-executed child, so the
+ * test also runs where the binary cannot re-execute itself (an i386 build under qemu-i386). */
+static GString *captured_stderr;
+
+static void
+capture_printerr (const char *text)
+{
+  g_string_append (captured_stderr, text);
+}
+
 static void
 test_retry_announced (Fixture *f, gconstpointer data)
 {
-  if (g_test_subprocess ())
-    {
-      test_retry_then_ok (f, GUINT_TO_POINTER (503));
-      return;
-    }
-  g_test_trap_subprocess (NULL, 0, (GTestSubprocessFlags) 0);
-  g_test_trap_assert_passed ();
-  g_test_trap_assert_stderr ("*/small: HTTP 503 *; attempt 1 of 3 failed, next in *s\n"
-                             "*attempt 2 of 3 failed, next in *s\n");
-  g_test_trap_assert_stderr_unmatched ("*attempt 3 of 3*");
+  captured_stderr = g_string_new (NULL);
+  GPrintFunc old = g_set_printerr_handler (capture_printerr);
+  test_retry_then_ok (f, GUINT_TO_POINTER (503));
+  g_set_printerr_handler (old);
+  g_autofree char *text = g_string_free (g_steal_pointer (&captured_stderr), FALSE);
+  g_assert_true (g_pattern_match_simple ("*/small: HTTP 503 *; attempt 1 of 3 failed, next in *s\n"
+                                         "*attempt 2 of 3 failed, next in *s\n",
+                                         text));
+  g_assert_null (strstr (text, "attempt 3 of 3"));
 }
 
 static void

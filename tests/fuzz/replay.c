@@ -20,16 +20,11 @@ int
 main (int argc, char **argv)
 {
   /* GLib reads G_SLICE when it starts, before main: without always-malloc its slices hide
-   * leaks from LeakSanitizer in a sanitizer build. So run again with it set. */
+   * leaks from LeakSanitizer in a sanitizer build. The test environment sets it (Makefile-tests.am);
+   * re-executing here instead would fail where the binary runs under an emulator (qemu-i386). */
   const char *slice = getenv ("G_SLICE");
   if (slice == NULL || strcmp (slice, "always-malloc") != 0)
-    {
-      if (setenv ("G_SLICE", "always-malloc", 1) != 0)
-        return 1;
-      execv ("/proc/self/exe", argv);
-      perror ("replay: running again with G_SLICE=always-malloc");
-      return 1;
-    }
+    printf ("# G_SLICE is not always-malloc: leaks in GSlice memory go unreported\n");
   const char *dir = NULL;
   for (int i = 1; i < argc; i++)
     if (argv[i][0] != '-')
