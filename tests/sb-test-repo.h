@@ -68,6 +68,10 @@ JsonNode *sb_test_repo_sign (SbTestRepo *repo, const char *role);
 JsonNode *sb_test_deep_copy (JsonNode *node);
 /* Canonical bytes of @envelope. */
 GBytes *sb_test_encode (JsonNode *envelope);
+/* @envelope as a repository writes it for keys whose PEM holds newlines: json-glib's compact
+ * form, control characters escaped (canonical JSON writes them raw). Signatures stay over the
+ * canonical form. */
+GBytes *sb_test_encode_escaped (JsonNode *envelope);
 /* sb_test_encode (sb_test_repo_sign (repo, role)). */
 GBytes *sb_test_repo_bytes (SbTestRepo *repo, const char *role);
 

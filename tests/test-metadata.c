@@ -462,6 +462,150 @@ test_verify_same_key_two_keyids (Fixture *f, gconstpointer data)
   g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
 }
 
+/* One key spelled two ways (issue: one key counted twice). Each case lists the same public key
+ * under a second key id in another spelling that the key parser accepts; both key ids sign, and
+ * a threshold of 2 must still not be met. The control (the second spelling alone, threshold 1)
+ * shows the second spelling is a working key, so only counting by key can refuse. */
+typedef struct {
+  SbKeyType type;
+  gboolean ota_ce; /* both entries without a scheme, read in OTA-CE mode */
+  void (*respell) (JsonObject *key);
+} SameKeyCase;
+
+static void
+respell_public_upper (JsonObject *key)
+{
+  JsonObject *keyval = json_object_get_object_member (key, "keyval");
+  g_autofree char *upper = g_ascii_strup (json_object_get_string_member (keyval, "public"), -1);
+  json_object_set_string_member (keyval, "public", upper);
+}
+
+static void
+respell_ecdsa_keytype (JsonObject *key)
+{
+  g_assert_cmpstr (json_object_get_string_member (key, "keytype"), ==, "ecdsa");
+  json_object_set_string_member (key, "keytype", "ecdsa-sha2-nistp256");
+}
+
+/* The PEM body wrapped at 76 columns instead of 64, with CRLF line ends. */
+static void
+respell_pem_wrapping (JsonObject *key)
+{
+  JsonObject *keyval = json_object_get_object_member (key, "keyval");
+  g_auto (GStrv) lines = g_strsplit (json_object_get_string_member (keyval, "public"), "\n", -1);
+  g_autoptr (GString) body = g_string_new (NULL);
+  for (guint i = 1; lines[i] != NULL && !g_str_has_prefix (lines[i], "-----END"); i++)
+    g_string_append (body, lines[i]);
+  g_autoptr (GString) pem = g_string_new (lines[0]);
+  g_string_append (pem, "\r\n");
+  for (gsize off = 0; off < body->len; off += 76)
+    {
+      g_string_append_len (pem, body->str + off, MIN (76, body->len - off));
+      g_string_append (pem, "\r\n");
+    }
+  g_string_append (pem, "-----END PUBLIC KEY-----\r\n");
+  g_assert_cmpstr (json_object_get_string_member (keyval, "public"), !=, pem->str);
+  json_object_set_string_member (keyval, "public", pem->str);
+}
+
+static void
+respell_ota_ce_keytype (JsonObject *key)
+{
+  json_object_set_string_member (key, "keytype", "ED25519");
+  respell_public_upper (key);
+}
+
+static const SameKeyCase same_key_hex_case = { SB_KEY_TYPE_ED25519, FALSE, respell_public_upper };
+static const SameKeyCase same_key_ecdsa_alias = { SB_KEY_TYPE_ECDSA, FALSE, respell_ecdsa_keytype };
+static const SameKeyCase same_key_ecdsa_pem = { SB_KEY_TYPE_ECDSA, FALSE, respell_pem_wrapping };
+static const SameKeyCase same_key_rsa_pem = { SB_KEY_TYPE_RSA, FALSE, respell_pem_wrapping };
+static const SameKeyCase same_key_ota_ce = { SB_KEY_TYPE_ED25519, TRUE, respell_ota_ce_keytype };
+
+/* Parses the snapshot envelope signed by key ids @ids (each signature is the one the repository
+ * made, under that key id) and verifies it against @root. */
+static gboolean
+verify_snapshot_signed_as (Fixture *f, SbMetadata *root, const char *const *ids,
+                           SbMetadataFlags flags, GError **error)
+{
+  g_autoptr (JsonNode) envelope = sb_test_repo_sign (f->repo, "snapshot");
+  JsonArray *sigs = json_object_get_array_member (json_node_get_object (envelope), "signatures");
+  g_autoptr (JsonNode) made = sb_test_deep_copy (json_array_get_element (sigs, 0));
+  json_object_remove_member (json_node_get_object (envelope), "signatures");
+  JsonArray *out = json_array_new ();
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      JsonNode *sig = sb_test_deep_copy (made);
+      json_object_set_string_member (json_node_get_object (sig), "keyid", ids[i]);
+      if (flags & SB_METADATA_OTA_CE)
+        json_object_set_string_member (json_node_get_object (sig), "method", "ed25519");
+      json_array_add_element (out, sig);
+    }
+  json_object_set_array_member (json_node_get_object (envelope), "signatures", out);
+  g_autoptr (GBytes) bytes = sb_test_encode_escaped (envelope);
+  g_autoptr (SbMetadata) snap
+      = sb_metadata_new_from_bytes_full (bytes, SB_METADATA_SNAPSHOT, flags, error);
+  if (snap == NULL)
+    return FALSE;
+  return sb_metadata_verify_delegate (root, "snapshot", snap, error);
+}
+
+static void
+test_verify_same_key_respelled (Fixture *f, gconstpointer data)
+{
+  const SameKeyCase *c = data;
+  SbMetadataFlags flags = c->ota_ce ? SB_METADATA_OTA_CE : 0;
+  g_autoptr (GError) error = NULL;
+  SbSigner *signer = sb_signer_generate (c->type, &error);
+  g_assert_no_error (error);
+  GPtrArray *signers = sb_test_repo_signers (f->repo, "snapshot");
+  g_ptr_array_set_size (signers, 0);
+  g_ptr_array_add (signers, signer);
+
+  JsonObject *root = sb_test_repo_signed (f->repo, "root");
+  JsonObject *keys = json_object_get_object_member (root, "keys");
+  JsonObject *snap_role =
+      json_object_get_object_member (json_object_get_object_member (root, "roles"), "snapshot");
+  const char *keyid = sb_key_get_keyid (sb_signer_get_public (signer));
+  g_autoptr (JsonNode) made = sb_key_to_json (sb_signer_get_public (signer));
+  JsonNode *first = sb_test_deep_copy (made);
+  if (c->ota_ce)
+    json_object_remove_member (json_node_get_object (first), "scheme");
+  JsonNode *second = sb_test_deep_copy (first);
+  c->respell (json_node_get_object (second));
+  const char *alias_id = "0a11a5";
+  json_object_set_member (keys, keyid, first);
+  json_object_set_member (keys, alias_id, second);
+  JsonArray *keyids = json_array_new ();
+  json_array_add_string_element (keyids, keyid);
+  json_array_add_string_element (keyids, alias_id);
+  json_object_set_array_member (snap_role, "keyids", keyids);
+
+  const char *both[] = { keyid, alias_id, NULL };
+  const char *alias_only[] = { alias_id, NULL };
+
+  /* Control: threshold 1, signed under the second spelling only. */
+  json_object_set_int_member (snap_role, "threshold", 1);
+  {
+    g_autoptr (JsonNode) root_env = sb_test_repo_sign (f->repo, "root");
+    g_autoptr (GBytes) root_bytes = sb_test_encode_escaped (root_env);
+    g_autoptr (SbMetadata) root_md
+        = sb_metadata_new_from_bytes_full (root_bytes, SB_METADATA_ROOT, flags, &error);
+    g_assert_no_error (error);
+    g_assert_true (verify_snapshot_signed_as (f, root_md, alias_only, flags, &error));
+    g_assert_no_error (error);
+  }
+
+  /* Threshold 2: both key ids sign, but they are one key. */
+  json_object_set_int_member (snap_role, "threshold", 2);
+  g_autoptr (JsonNode) root_env = sb_test_repo_sign (f->repo, "root");
+  g_autoptr (GBytes) root_bytes = sb_test_encode_escaped (root_env);
+  g_autoptr (SbMetadata) root_md
+      = sb_metadata_new_from_bytes_full (root_bytes, SB_METADATA_ROOT, flags, &error);
+  g_assert_no_error (error);
+  g_assert_false (verify_snapshot_signed_as (f, root_md, both, flags, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+}
+
 static void
 test_verify_role_not_delegated (Fixture *f, gconstpointer data)
 {
@@ -985,6 +1129,16 @@ main (int argc, char **argv)
   ADD ("/metadata/verify/key-of-other-role-refused", test_verify_wrong_key);
   ADD ("/metadata/verify/threshold-two", test_verify_threshold);
   ADD ("/metadata/verify/same-key-under-two-keyids-counts-once", test_verify_same_key_two_keyids);
+  g_test_add ("/metadata/verify/same-key-hex-case-counts-once", Fixture, &same_key_hex_case,
+              setup, test_verify_same_key_respelled, teardown);
+  g_test_add ("/metadata/verify/same-key-ecdsa-keytype-alias-counts-once", Fixture,
+              &same_key_ecdsa_alias, setup, test_verify_same_key_respelled, teardown);
+  g_test_add ("/metadata/verify/same-key-ecdsa-pem-wrapping-counts-once", Fixture,
+              &same_key_ecdsa_pem, setup, test_verify_same_key_respelled, teardown);
+  g_test_add ("/metadata/verify/same-key-rsa-pem-wrapping-counts-once", Fixture,
+              &same_key_rsa_pem, setup, test_verify_same_key_respelled, teardown);
+  g_test_add ("/metadata/verify/same-key-ota-ce-keytype-case-counts-once", Fixture,
+              &same_key_ota_ce, setup, test_verify_same_key_respelled, teardown);
   ADD ("/metadata/verify/role-not-delegated", test_verify_role_not_delegated);
   ADD ("/metadata/meta/parsed", test_meta_parsed);
   ADD ("/metadata/meta/schema-violations-refused", test_meta_schema);
