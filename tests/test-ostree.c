@@ -373,7 +373,7 @@ test_pull_commit_not_found (Fixture *f, gconstpointer data)
   g_autofree char *absent = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "no such commit", -1);
   SbOstreePullOptions opts = pull_options (f);
   g_assert_false (sb_ostree_pull (o, absent, &opts, NULL, &error));
-  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_ON_SERVER);
 }
 
 static void

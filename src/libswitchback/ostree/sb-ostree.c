@@ -274,9 +274,10 @@ throw_pull_error (GError **error, GError *local, const char *checksum, const cha
     return sb_throw (error, SB_ERROR_HASH_MISMATCH,
                      "OSTree commit %s from %s: an object does not match its checksum: %s",
                      checksum, url, msg);
+  /* Remote, so exit 4 like an HTTP 404 of an image (design.md §8), not a local "not found". */
   if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) && commit_stage)
-    return sb_throw (error, SB_ERROR_NOT_FOUND,
-                     "OSTree commit %s is not in the repository at %s: %s", checksum, url, msg);
+    return sb_throw (error, SB_ERROR_NOT_ON_SERVER,
+                     "OSTree commit %s is not on the server at %s: %s", checksum, url, msg);
   if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)
       || g_error_matches (local, G_IO_ERROR, G_IO_ERROR_READ_ONLY))
     return sb_throw (error, SB_ERROR_IO, "pulling OSTree commit %s: %s", checksum, msg);
