@@ -57,9 +57,16 @@ free_port () {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# wait_for_file PATH [SECONDS]
+# wait_for_file PATH [PID]: waits until PATH is not empty (a server's port file, written once it
+# listens). With PID, the process that writes it: its exit ends the wait at once. There is no
+# deadline of its own, so a loaded machine only makes the wait longer; the test's timeout
+# (tests/tap-test) still bounds it.
 wait_for_file () {
-  local i
-  for i in $(seq 1 $((${2:-10} * 10))); do [ -s "$1" ] && return 0; sleep 0.1; done
-  fatal "timed out waiting for $1"
+  while [ ! -s "$1" ]; do
+    if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
+      [ -s "$1" ] && return 0
+      fatal "process $2 exited before writing $1"
+    fi
+    sleep 0.05
+  done
 }

@@ -61,7 +61,7 @@ switchback-repo uptane-init repo >/dev/null
 switchback-repo serve repo --port 0 --port-file port.txt --mount /treehub="$SB_TMP/ostree-repo" \
   >serve.log 2>&1 &
 SB_PIDS+=($!)
-wait_for_file port.txt
+wait_for_file port.txt $!
 URL="http://127.0.0.1:$(cat port.txt)"
 
 # The system: commit 1 deployed at the factory, booted from slot A, no partitions.

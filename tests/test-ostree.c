@@ -416,18 +416,41 @@ staging_root (Fixture *f)
   return g_build_filename (f->sysroot, "ostree", "repo", "tmp", NULL);
 }
 
+typedef struct {
+  SbTestHttpd *httpd;
+  char *staging;
+} ReleaseWhenStaged;
+
+/* Releases the server's held answers once the pull has staged an object: an event, not a delay. */
+static gpointer
+release_when_staged (gpointer data)
+{
+  ReleaseWhenStaged *r = data;
+  sb_test_httpd_wait_held (r->httpd);
+  while (count_staged_objects (r->staging) < 1)
+    g_usleep (10 * 1000);
+  sb_test_httpd_release (r->httpd);
+  return NULL;
+}
+
 static void
 test_pull_resumes_after_failure (Fixture *f, gconstpointer data)
 {
-  /* One object's connection is cut mid-answer, every time, after the others were served. */
-  SbTestFault cut = { .delay_ms = 1000, .drop = TRUE, .drop_after = 0 };
+  /* One object's connection is held after a byte until another object is staged, then cut,
+   * every time. */
+  SbTestFault cut = { .hold_after = 1, .drop = TRUE, .drop_after = 2 };
   guint n = f->c1_objects->len;
   sb_test_httpd_set_fault (f->httpd, f->c1_objects->pdata[0], &cut);
   g_autoptr (SbOstree) o = open_sysroot (f);
   g_autoptr (GError) error = NULL;
   SbOstreePullOptions opts = pull_options (f);
   opts.network_retries = 1;
-  g_assert_false (sb_ostree_pull (o, f->c1, &opts, NULL, &error));
+  g_autofree char *staging = staging_root (f);
+  ReleaseWhenStaged r = { f->httpd, staging };
+  GThread *releaser = g_thread_new ("release-when-staged", release_when_staged, &r);
+  gboolean pulled = sb_ostree_pull (o, f->c1, &opts, NULL, &error);
+  g_thread_join (releaser);
+  g_assert_false (pulled);
   g_assert_error (error, SB_ERROR, SB_ERROR_DOWNLOAD);
   g_clear_error (&error);
   g_assert_false (sb_ostree_verify_commit (o, f->c1, NULL, &error));
@@ -449,11 +472,11 @@ test_pull_resumes_after_failure (Fixture *f, gconstpointer data)
 static void
 test_pull_resumes_after_kill (Fixture *f, gconstpointer data)
 {
-  /* Slow objects, so the pull in the child is still running when it is killed. */
-  SbTestFault slow = { .delay_ms = 300 };
+  /* One object is held after its first byte until the test releases it, so the pull in the
+   * child cannot finish before it is killed, however slow or fast the machine is. */
+  SbTestFault held = { .hold_after = 1 };
   guint n = f->c1_objects->len;
-  for (guint i = 0; i < n; i++)
-    sb_test_httpd_set_fault (f->httpd, f->c1_objects->pdata[i], &slow);
+  sb_test_httpd_set_fault (f->httpd, f->c1_objects->pdata[n - 1], &held);
 
   g_autoptr (GError) error = NULL;
   g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", &error);
@@ -465,21 +488,25 @@ test_pull_resumes_after_kill (Fixture *f, gconstpointer data)
   g_spawn_async (NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error);
   g_assert_no_error (error);
 
-  /* Kill it once some objects are on disk in libostree's staging directory. */
+  /* Kill it once some objects are on disk in libostree's staging directory (the held one
+   * keeps the pull running until then), or fail at once if the child ended by itself. */
   g_autofree char *tmp = staging_root (f);
   guint staged = 0;
-  for (guint i = 0; i < 6000 && (staged = count_staged_objects (tmp)) < 4; i++)
-    g_usleep (10 * 1000);
-  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
   int status = 0;
+  while ((staged = count_staged_objects (tmp)) < 4)
+    {
+      g_assert_cmpint (waitpid (pid, &status, WNOHANG), ==, 0);
+      g_usleep (10 * 1000);
+    }
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
   g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
   g_spawn_close_pid (pid);
   g_assert_true (WIFSIGNALED (status));
-  g_assert_cmpuint (staged, >=, 4);
   staged = count_staged_objects (tmp);
+  g_assert_cmpuint (staged, <, n);
 
-  for (guint i = 0; i < n; i++)
-    sb_test_httpd_set_fault (f->httpd, f->c1_objects->pdata[i], NULL);
+  sb_test_httpd_set_fault (f->httpd, f->c1_objects->pdata[n - 1], NULL);
+  sb_test_httpd_release (f->httpd);
   guint first = object_hits (f);
   g_autoptr (SbOstree) o = open_sysroot (f);
   pull_ok (f, o, f->c1);

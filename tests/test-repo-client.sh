@@ -18,7 +18,7 @@ serve () {
   rm -f "port-$1"
   $R serve "$2" --control --port 0 --port-file "port-$1" >"serve-$1.log" 2>&1 &
   SB_PIDS+=($!)
-  wait_for_file "port-$1"
+  wait_for_file "port-$1" $!
   printf -v "URL_$1" %s "http://127.0.0.1:$(cat "port-$1")"
 }
 

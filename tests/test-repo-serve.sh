@@ -20,7 +20,7 @@ serve () {
   $R serve "$@" --port 0 --port-file "port-$name" >"serve-$name.out" 2>"serve-$name.err" &
   SB_PIDS+=($!)
   printf -v "PID_$name" %s $!
-  wait_for_file "port-$name"
+  wait_for_file "port-$name" $!
 }
 
 # code URL [curl args]: the HTTP status of a GET.

@@ -30,17 +30,16 @@ assert_streq "$(json_get out.txt 'd["install"]["fetched"]')" "$(image_size $IMG)
 assert_active_intact
 ok "connections cut mid-body are resumed with Range within one update"
 
-# The server goes away in the middle of the download and comes back later.
+# The server goes away in the middle of the download and comes back later. The body pauses
+# after 3 MB (past two 1 MiB checkpoints), and the server is stopped once that pause is on the
+# socket: an event, so the download cannot finish first however loaded the machine is.
 new_system
 clear_faults
-fault $T throttle=1000000
+fault $T pause-after=3000000
 "${SB[@]}" update --json >update.out 2>update.err &
 upid=$!
-for i in $(seq 300); do
-  [ -f sys/state/install.json ] && [ "$(json_get sys/state/install.json 'd.get("bytes_done", 0)')" -gt 0 ] && break
-  sleep 0.1
-done
-[ "$(json_get sys/state/install.json 'd.get("bytes_done", 0)')" -gt 0 ] || fatal "no checkpoint while throttled"
+SB_PIDS+=($upid)
+assert_streq "$(curl -sf "$REPO_URL/_control/paused?path=$T")" 1
 stop_server
 rc=0
 wait $upid || rc=$?
@@ -48,6 +47,7 @@ assert_streq "$rc" 4
 assert_file_has_content update.err 'download-failed'
 assert_streq "$(install_state)" downloading
 done_before=$(json_get sys/state/install.json 'd["bytes_done"]')
+[ "$done_before" -ge $((2 * 1024 * 1024)) ] || fatal "checkpoint at $done_before, before the 3 MB received"
 assert_not_booting_b
 restart_server
 update 10 --json

@@ -65,7 +65,7 @@ new_repo () {
   switchback-repo serve repo --control --port 0 --port-file port.txt >serve.log 2>&1 &
   SB_PIDS+=($!)
   SERVE_PID=$!
-  wait_for_file port.txt
+  wait_for_file port.txt $!
   REPO_URL="http://127.0.0.1:$(cat port.txt)"
 }
 
@@ -73,12 +73,11 @@ new_repo () {
 restart_server () {
   kill "$SERVE_PID" && wait "$SERVE_PID" 2>/dev/null || true
   local port=${REPO_URL##*:}
-  switchback-repo serve repo --control --port "$port" >>serve.log 2>&1 &
+  rm -f port.txt
+  switchback-repo serve repo --control --port "$port" --port-file port.txt >>serve.log 2>&1 &
   SB_PIDS+=($!)
   SERVE_PID=$!
-  local i
-  for i in $(seq 50); do curl -sf "$REPO_URL/_control/faults" >/dev/null && return 0; sleep 0.1; done
-  fatal "the server did not come back on $REPO_URL"
+  wait_for_file port.txt $!
 }
 
 stop_server () { kill "$SERVE_PID" && wait "$SERVE_PID" 2>/dev/null || true; }

@@ -65,7 +65,7 @@ start_server () {
     >> "$SB_TMP/serve.log" 2>&1 &
   SB_PIDS+=($!)
   SERVER_PID=$!
-  wait_for_file "$SB_TMP/port.txt"
+  wait_for_file "$SB_TMP/port.txt" $!
   PORT=$(cat "$SB_TMP/port.txt")
 }
 

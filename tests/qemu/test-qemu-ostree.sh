@@ -108,7 +108,7 @@ echo "# time: commits and disk $((SECONDS - t0)) s"
 "$repo_tool" serve repo --uptane --bind 127.0.0.1 --port 0 --port-file port \
   --mount /treehub="$SB_TMP/treehub" >serve.log 2>&1 &
 SB_PIDS+=("$!")
-wait_for_file port 20
+wait_for_file port "$!"
 
 # boot N: boot N of the disk with the server and the update scenario; console in N.txt,
 # grubenv in N.env, the state read back in N.install.json, N.slots.json, N.status.json.

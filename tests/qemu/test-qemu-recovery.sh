@@ -137,7 +137,7 @@ serve () {
   "$repo_tool" serve "$name/repo" --control --uptane --bind 127.0.0.1 --port 0 --port-file "$name/port" \
     "$@" >"$name/serve.log" 2>&1 &
   SB_PIDS+=("$!")
-  wait_for_file "$name/port" 20
+  wait_for_file "$name/port" "$!"
 }
 
 # setup NAME IMAGE MAX_TRIES [SERVE_ARG...]: an Uptane pair NAME/repo with IMAGE assigned to the

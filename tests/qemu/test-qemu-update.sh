@@ -86,7 +86,7 @@ setup () {
   "$repo_tool" serve "$name/repo" --uptane --bind 127.0.0.1 --port 0 --port-file "$name/port" \
     >"$name/serve.log" 2>&1 &
   SB_PIDS+=("$!")
-  wait_for_file "$name/port" 20
+  wait_for_file "$name/port" "$!"
   "$qemu/build-disk.sh" "$arch" "$name/disk.img" --slot-a a.ext4 --data "$name/data" \
     >"$name/build.log" 2>&1 \
     || { sed 's/^/# /' "$name/build.log" | tail -n 40; fatal "$name: build-disk.sh failed"; }
