@@ -1,10 +1,11 @@
 /* fuzz-files.c: every state file switchback reads back, and the config, as damaged files.
  *
  * Byte 0 picks the file: 0 install.json, 1 counters.json, 2 images.json, 3 ostree-slots.json,
- * 4 a queued report, 5 switchback.conf; the rest is its content. Properties: a file that loads
- * is saved and loaded again; the counters a load accepts, the setters accept too (the state a
- * load yields is one the program could have written); the OSTree slot table and the config
- * write the same text after a second load. */
+ * 4 a queued report, 5 switchback.conf, 6 the kernel command line; the rest is its content.
+ * Properties: a file that loads is saved and loaded again; the counters a load accepts, the
+ * setters accept too (the state a load yields is one the program could have written); the
+ * OSTree slot table and the config write the same text after a second load; the slot read from
+ * the command line is the last switchback.slot= word, as the kernel reads parameters. */
 #include "config.h"
 
 #include "fuzz-util.h"
@@ -12,6 +13,7 @@
 #include "state/sb-durable.h"
 #include "core/sb-error.h"
 #include "install/sb-images.h"
+#include "install/sb-slots.h"
 #include "state/sb-install-state.h"
 #include "core/sb-json.h"
 #include "ostree/sb-ostree-slots.h"
@@ -148,6 +150,52 @@ fuzz_config (const char *path)
   SB_FUZZ_ASSERT (strcmp (text, text2) == 0, "the effective config reads back the same");
 }
 
+/* The command line as the kernel splits it (spaces, tabs, newlines; a NUL ends it), read here
+ * independently of sb_slots_read_cmdline. */
+static void
+fuzz_cmdline (const char *path, const uint8_t *data, size_t size)
+{
+  g_autoptr (GError) error = NULL;
+  SbSlotId booted = SB_SLOT_A;
+  gboolean emergency = FALSE;
+  gboolean ok = sb_slots_read_cmdline (path, &booted, &emergency, &error);
+
+  if (size > 64 * 1024)
+    {
+      SB_FUZZ_ASSERT (!ok && error != NULL, "a command line over the size cap is refused");
+      return;
+    }
+  size_t n = 0;
+  while (n < size && data[n] != '\0')
+    n++;
+  g_autofree char *text = g_strndup ((const char *) data, n);
+  g_auto (GStrv) words = g_strsplit_set (text, " \t\n", -1);
+  const char *last = NULL;
+  gboolean want_emergency = FALSE;
+  for (char **w = words; *w != NULL; w++)
+    {
+      if (strncmp (*w, "switchback.slot=", 16) == 0)
+        last = *w + 16;
+      else if (strcmp (*w, "switchback.emergency=1") == 0)
+        want_emergency = TRUE;
+    }
+  if (last == NULL)
+    {
+      SB_FUZZ_ASSERT (!ok && g_error_matches (error, SB_ERROR, SB_ERROR_NOT_FOUND),
+                      "no switchback.slot= is not found");
+      return;
+    }
+  gboolean valid = strcmp (last, "A") == 0 || strcmp (last, "B") == 0;
+  SB_FUZZ_ASSERT (ok == valid, "a slot is read exactly when the last switchback.slot= is A or B");
+  if (!ok)
+    {
+      SB_FUZZ_ASSERT (g_error_matches (error, SB_ERROR, SB_ERROR_STATE), "another slot is a state error");
+      return;
+    }
+  SB_FUZZ_ASSERT (booted == (last[0] == 'A' ? SB_SLOT_A : SB_SLOT_B), "the last word wins");
+  SB_FUZZ_ASSERT (emergency == want_emergency, "switchback.emergency=1 is seen");
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -155,7 +203,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   static const char *const names[] = { SB_INSTALL_STATE_FILE, SB_COUNTERS_FILE,
                                        SB_UPDATE_IMAGES_FILE, SB_OSTREE_SLOTS_FILE,
-                                       "report.json", "switchback.conf" };
+                                       "report.json", "switchback.conf", "cmdline" };
   guint which = data[0] % G_N_ELEMENTS (names);
   g_autofree char *path = sb_fuzz_write_file (names[which], data + 1, size - 1);
   switch (which)
@@ -175,8 +223,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     case 4:
       fuzz_report (data + 1, size - 1);
       break;
-    default:
+    case 5:
       fuzz_config (path);
+      break;
+    default:
+      fuzz_cmdline (path, data + 1, size - 1);
       break;
     }
   (void) unlink (path);
