@@ -1631,6 +1631,145 @@ test_ota_ce_standard_mode_refuses (void)
 }
 
 
+/* ---- compat mode refuses what aktualizr refuses ---- */
+
+/* A capitalised type on the wrong role: a real OTA-CE snapshot given as the timestamp, and a
+ * Director root given as its targets. */
+static void
+test_ota_ce_type_on_wrong_role (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbTrustedSet) ts = ota_ce_set ("sample1", "root.json", OTA_CE_SAMPLE_TIME);
+  g_autoptr (GBytes) snapshot = ota_ce_file ("sample1", "snapshot.json");
+  g_assert_false (sb_trusted_set_update_timestamp (ts, snapshot, NULL, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_BAD_TYPE);
+  g_clear_error (&error);
+  g_autoptr (SbTrustedSet) director = ota_ce_set ("prov/director", "root.json", OTA_CE_PROV_TIME);
+  g_autoptr (GBytes) root = ota_ce_file ("prov/director", "root.json");
+  g_assert_false (sb_trusted_set_update_targets_without_snapshot (director, root, &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_BAD_TYPE);
+}
+
+/* @set/@name with the first occurrence of @from replaced by @to. */
+static GBytes *
+ota_ce_file_edited (const char *set, const char *name, const char *from, const char *to)
+{
+  g_autoptr (GBytes) bytes = ota_ce_file (set, name);
+  g_autofree char *text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  char *at = strstr (text, from);
+  g_assert_nonnull (at);
+  *at = '\0';
+  char *edited = g_strconcat (text, to, at + strlen (from), NULL);
+  return g_bytes_new_take (edited, strlen (edited));
+}
+
+/* Keytypes aktualizr does not know, without a scheme: aktualizr refuses the whole root
+ * (MetaWithKeys::ParseKeys), and so does compat mode. A spelling only in case is accepted. */
+static void
+test_ota_ce_unknown_keytype_refused (void)
+{
+  const char *const spellings[] = { "ECDSA", "ed-25519", "rsa-pss", "RSA " };
+  for (guint i = 0; i < G_N_ELEMENTS (spellings); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *to = g_strdup_printf ("\"keytype\" : \"%s\"", spellings[i]);
+      g_autoptr (GBytes) root
+          = ota_ce_file_edited ("prov/director", "root.json", "\"keytype\" : \"RSA\"", to);
+      g_autoptr (SbTrustedSet) ts
+          = sb_trusted_set_new_full (root, OTA_CE_PROV_TIME, SB_METADATA_OTA_CE, &error);
+      g_assert_error (error, SB_ERROR, SB_ERROR_UNSUPPORTED);
+      g_assert_nonnull (strstr (error->message, spellings[i]));
+      g_assert_null (ts);
+    }
+}
+
+/* A root holding one RSA key (its PEM has newlines, so the two canonical forms differ), signed
+ * over @form, the key with or without a scheme. */
+static GBytes *
+rsa_root_signed_over (SbSigner *signer, gboolean with_scheme, SbJsonCanonicalForm form)
+{
+  g_autoptr (GError) error = NULL;
+  SbKey *key = sb_signer_get_public (signer);
+  const char *keyid = sb_key_get_keyid (key);
+  g_autoptr (JsonNode) key_node = sb_key_to_json (key);
+  JsonNode *listed = sb_test_deep_copy (key_node);
+  if (!with_scheme)
+    json_object_remove_member (json_node_get_object (listed), "scheme");
+
+  JsonObject *signed_obj = json_object_new ();
+  json_object_set_string_member (signed_obj, "_type", "Root");
+  json_object_set_boolean_member (signed_obj, "consistent_snapshot", FALSE);
+  json_object_set_string_member (signed_obj, "expires", "2030-01-01T00:00:00Z");
+  JsonObject *keys = json_object_new ();
+  json_object_set_member (keys, keyid, listed);
+  json_object_set_object_member (signed_obj, "keys", keys);
+  JsonObject *roles = json_object_new ();
+  const char *const names[] = { "root", "snapshot", "targets", "timestamp" };
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      JsonObject *role = json_object_new ();
+      JsonArray *ids = json_array_new ();
+      json_array_add_string_element (ids, keyid);
+      json_object_set_array_member (role, "keyids", ids);
+      json_object_set_int_member (role, "threshold", 1);
+      json_object_set_object_member (roles, names[i], role);
+    }
+  json_object_set_object_member (signed_obj, "roles", roles);
+  json_object_set_int_member (signed_obj, "version", 1);
+  g_autoptr (JsonNode) signed_node = json_node_init_object (json_node_alloc (), signed_obj);
+  json_object_unref (signed_obj);
+
+  g_autoptr (GBytes) payload = sb_json_canonical_form (signed_node, NULL, form, &error);
+  g_assert_no_error (error);
+  g_autofree char *sig = sb_signer_sign (signer, g_bytes_get_data (payload, NULL),
+                                         g_bytes_get_size (payload), &error);
+  g_assert_no_error (error);
+
+  JsonObject *sig_obj = json_object_new ();
+  json_object_set_string_member (sig_obj, "keyid", keyid);
+  json_object_set_string_member (sig_obj, "method", "rsassa-pss-sha256");
+  json_object_set_string_member (sig_obj, "sig", sig);
+  JsonArray *sigs = json_array_new ();
+  json_array_add_object_element (sigs, sig_obj);
+  JsonObject *env = json_object_new ();
+  json_object_set_array_member (env, "signatures", sigs);
+  json_object_set_member (env, "signed", sb_test_deep_copy (signed_node));
+  g_autoptr (JsonNode) envelope = json_node_init_object (json_node_alloc (), env);
+  json_object_unref (env);
+  return sb_test_encode_escaped (envelope);
+}
+
+static gboolean
+rsa_root_accepted (SbSigner *signer, gboolean with_scheme, SbJsonCanonicalForm form)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) root = rsa_root_signed_over (signer, with_scheme, form);
+  g_autoptr (SbTrustedSet) ts
+      = sb_trusted_set_new_full (root, SB_TEST_NOW, SB_METADATA_OTA_CE, &error);
+  if (ts == NULL)
+    {
+      g_assert_error (error, SB_ERROR, SB_ERROR_THRESHOLD);
+      return FALSE;
+    }
+  g_assert_no_error (error);
+  return TRUE;
+}
+
+/* Each form counts only for the keys it belongs to: aktualizr's for a key without a scheme (as
+ * OTA-CE writes them), OLPC's for a key that declares one. A signature valid only under the
+ * other form is refused. */
+static void
+test_ota_ce_canonical_form_by_key (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbSigner) signer = sb_signer_generate (SB_KEY_TYPE_RSA, &error);
+  g_assert_no_error (error);
+  g_assert_true (rsa_root_accepted (signer, FALSE, SB_JSON_CANONICAL_AKTUALIZR));
+  g_assert_true (rsa_root_accepted (signer, TRUE, SB_JSON_CANONICAL_OLPC));
+  g_assert_false (rsa_root_accepted (signer, TRUE, SB_JSON_CANONICAL_AKTUALIZR));
+  g_assert_false (rsa_root_accepted (signer, FALSE, SB_JSON_CANONICAL_OLPC));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1732,6 +1871,10 @@ main (int argc, char **argv)
   g_test_add_func ("/trusted-set/ota-ce/recorded/expired-later", test_ota_ce_prov_expired);
   g_test_add_func ("/trusted-set/ota-ce/recorded/standard-mode-refuses",
                    test_ota_ce_standard_mode_refuses);
+  g_test_add_func ("/trusted-set/ota-ce/refused/type-on-wrong-role", test_ota_ce_type_on_wrong_role);
+  g_test_add_func ("/trusted-set/ota-ce/refused/unknown-keytype", test_ota_ce_unknown_keytype_refused);
+  g_test_add_func ("/trusted-set/ota-ce/refused/signature-over-the-other-canonical-form",
+                   test_ota_ce_canonical_form_by_key);
 
   return g_test_run ();
 }
