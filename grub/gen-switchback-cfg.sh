@@ -1,28 +1,100 @@
 #!/bin/sh
 # gen-switchback-cfg.sh: writes switchback's GRUB script (design.md §4) for a given max-tries.
 #
-# Usage: gen-switchback-cfg.sh [--grub-d] [MAX_TRIES]
+# Usage: gen-switchback-cfg.sh [--grub-d] [--disk DISK [--slot-a NAME] [--slot-b NAME]]
+#                              [--partuuid-a UUID] [--partuuid-b UUID] [MAX_TRIES]
 #
-#   MAX_TRIES  1..9, default 3. Must match [boot] max-tries in switchback.conf.
-#   --grub-d   write an /etc/grub.d script that prints the GRUB script, instead of the script
+#   MAX_TRIES        1..9, default 3. The script puts switchback.max-tries=MAX_TRIES on the
+#                    kernel command line; switchback warns when [boot] max-tries differs, and
+#                    uses the lower of the two.
+#   --grub-d         write an /etc/grub.d script that prints the GRUB script, instead of the script
+#   --disk DISK      read the PARTUUIDs of the slots from the GPT of DISK (a disk image or a
+#                    block device, with sfdisk): the partitions named NAME of --slot-a (default
+#                    rootfs-a) and --slot-b (default rootfs-b), as [slots] slot-a and slot-b in
+#                    switchback.conf name them
+#   --partuuid-a, --partuuid-b UUID
+#                    the PARTUUID of each slot's partition, given directly
+#
+# PARTUUIDs given with --disk or --partuuid-X become the script's defaults for sb_root_partuuid_A
+# and sb_root_partuuid_B, which a grub.cfg fragment may still set before the script runs.
 #
 # GRUB's script language has no arithmetic, so a try counter is decremented by an if/elif
 # chain with one branch per value; that chain is why the script is generated per max-tries.
 # A counter outside 1..MAX_TRIES counts as no tries left.
 set -eu
 
+usage () {
+  echo "usage: gen-switchback-cfg.sh [--grub-d] [--disk DISK [--slot-a NAME] [--slot-b NAME]]" \
+       "[--partuuid-a UUID] [--partuuid-b UUID] [MAX_TRIES]" >&2
+  exit 2
+}
+die () { echo "gen-switchback-cfg.sh: $*" >&2; exit 2; }
+
 grub_d=no
-if [ "${1:-}" = "--grub-d" ]; then
-  grub_d=yes
-  shift
-fi
-n=3
-[ $# -eq 0 ] || n="$1"
+disk=
+name_a=rootfs-a
+name_b=rootfs-b
+uuid_a=
+uuid_b=
+n=
+n_set=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --grub-d) grub_d=yes; shift ;;
+    --disk|--slot-a|--slot-b|--partuuid-a|--partuuid-b)
+      [ $# -ge 2 ] || usage
+      case "$1" in
+        --disk) disk="$2" ;;
+        --slot-a) name_a="$2" ;;
+        --slot-b) name_b="$2" ;;
+        --partuuid-a) uuid_a="$2" ;;
+        --partuuid-b) uuid_b="$2" ;;
+      esac
+      shift 2
+      ;;
+    -*) usage ;;
+    *) [ -z "$n_set" ] || usage; n="$1"; n_set=yes; shift ;;
+  esac
+done
+[ -n "$n_set" ] || n=3
 case "$n" in
   [1-9]) ;;
-  *) echo "gen-switchback-cfg.sh: max-tries must be 1..9, not '$n'" >&2; exit 2 ;;
+  *) die "max-tries must be 1..9, not '$n'" ;;
 esac
-[ $# -le 1 ] || { echo "usage: gen-switchback-cfg.sh [--grub-d] [MAX_TRIES]" >&2; exit 2; }
+
+# check_uuid UUID WHAT: prints UUID in lower case (as GRUB's probe --part-uuid and blkid print
+# it), or fails naming WHAT.
+check_uuid () {
+  case "$1" in
+    ????????-????-????-????-????????????) ;;
+    *) die "$2: '$1' is not a PARTUUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)" ;;
+  esac
+  case "$1" in *[!0-9A-Fa-f-]*) die "$2: '$1' is not a PARTUUID (hexadecimal digits)" ;; esac
+  printf '%s\n' "$1" | tr 'A-F' 'a-f'
+}
+
+# disk_uuid NAME: the PARTUUID of the one GPT partition of $disk named NAME.
+disk_uuid () {
+  case "$1" in *[!A-Za-z0-9._+-]* | '') die "partition name '$1' must be [A-Za-z0-9._+-]+" ;; esac
+  dump=$(LC_ALL=C sfdisk -d "$disk") || die "cannot read the partition table of $disk"
+  printf '%s\n' "$dump" | grep -qx 'label: gpt' || die "$disk has no GPT partition table"
+  found=$(printf '%s\n' "$dump" | sed -n "s/.*[ ,]uuid=\([0-9A-Fa-f-]*\),.*[ ,]name=\"$1\"\(,.*\)\{0,1\}\$/\1/p")
+  if [ -z "$found" ] || [ "$(printf '%s\n' "$found" | wc -l)" -ne 1 ]; then
+    names=$(printf '%s\n' "$dump" | sed -n 's/.*[ ,]name="\([^"]*\)".*/\1/p' | tr '\n' ' ')
+    [ -n "$found" ] || die "$disk has no GPT partition named '$1' (it has: ${names:-none})"
+    die "$disk has more than one GPT partition named '$1'"
+  fi
+  check_uuid "$found" "partition '$1' of $disk"
+}
+
+if [ -n "$disk" ]; then
+  [ -z "$uuid_a" ] || [ -z "$uuid_b" ] || die "--disk and both --partuuid-a and --partuuid-b: one or the other"
+  [ -n "$uuid_a" ] || uuid_a=$(disk_uuid "$name_a")
+  [ -n "$uuid_b" ] || uuid_b=$(disk_uuid "$name_b")
+fi
+[ -z "$uuid_a" ] || uuid_a=$(check_uuid "$uuid_a" --partuuid-a)
+[ -z "$uuid_b" ] || uuid_b=$(check_uuid "$uuid_b" --partuuid-b)
+[ -z "$uuid_a" ] || [ "$uuid_a" != "$uuid_b" ] || die "slots A and B have the same PARTUUID $uuid_a"
 
 # chain SLOT: the decrement of SB_<SLOT>_TRIES, taking the slot when it had tries left.
 chain () {
@@ -36,6 +108,11 @@ chain () {
   echo "      fi"
 }
 
+# default_uuid SLOT UUID: the line that makes UUID the default PARTUUID of SLOT, if given.
+default_uuid () {
+  [ -z "$2" ] || printf 'if [ -z "$sb_root_partuuid_%s" ]; then sb_root_partuuid_%s=%s; fi\n' "$1" "$1" "$2"
+}
+
 script () {
   cat <<EOF
 # switchback.cfg: choose the A/B slot to boot with try counters (switchback design.md §4).
@@ -43,38 +120,68 @@ script () {
 #
 # grubenv holds SB_ORDER (slots by preference, "A B") and SB_A_TRIES, SB_B_TRIES (boot attempts
 # left). This script takes the first slot in SB_ORDER with tries left, decrements its counter,
-# saves the env and boots the slot with switchback.slot=X. If no slot has tries left it boots the
-# first slot in SB_ORDER with switchback.emergency=1 and leaves the counters alone. A grubenv
-# without SB_ORDER is a first boot: "A B", $n tries each.
+# saves the env and boots the slot with switchback.slot=X switchback.max-tries=$n. If no slot
+# has tries left it boots the first slot in SB_ORDER with switchback.emergency=1 and leaves the
+# counters alone. A grubenv without SB_ORDER is a first boot: "A B", $n tries each.
+#
+# A slot is its GPT partition, found by its PARTUUID (the partition's unique GUID in the
+# partition table), never by anything inside the image written there: GRUB boots the kernel of
+# that partition's filesystem with root=PARTUUID=..., whatever label the filesystem carries.
 #
 # Set before this script runs (a grub.cfg fragment, or the grub-mkstandalone wrapper):
-#   sb_envfile       grubenv as GRUB names it, e.g. (hd0,gpt1)/EFI/switchback/grubenv;
-#                    default: /EFI/switchback/grubenv on the first device that has it
-#   sb_root_label_A  filesystem label of slot A's root (default rootfs-a), found with search
-#   sb_root_label_B  the same for slot B (default rootfs-b)
-#   sb_kernel        kernel path inside the root filesystem (default /boot/vmlinuz)
-#   sb_initrd        initramfs path inside the root filesystem (default /boot/initrd.img)
-#   sb_cmdline       further kernel arguments (default ro)
-#   sb_boot_cfg      optional: a file sourced after the default sb_boot_slot below; defining
-#                    "function sb_boot_slot { ... }" there replaces it (\$1 = slot, \$2 = the
-#                    switchback.emergency argument or empty). It must put switchback.slot=\$1
-#                    and \$2 on the kernel command line.
+#   sb_envfile          grubenv as GRUB names it, e.g. (hd0,gpt1)/EFI/switchback/grubenv;
+#                       default: /EFI/switchback/grubenv on the first device that has it
+#   sb_root_partuuid_A  PARTUUID of slot A's partition, in lower case as blkid prints it
+#                       (blkid -s PARTUUID -o value /dev/disk/by-partlabel/rootfs-a)$([ -z "$uuid_a" ] || printf '\n#                       default here: %s' "$uuid_a")
+#   sb_root_partuuid_B  the same for slot B$([ -z "$uuid_b" ] || printf '\n#                       default here: %s' "$uuid_b")
+#   sb_kernel           kernel path inside the root filesystem (default /boot/vmlinuz)
+#   sb_initrd           initramfs path inside the root filesystem (default /boot/initrd.img)
+#   sb_cmdline          further kernel arguments (default ro)
+#   sb_boot_cfg         optional: a file sourced after the default sb_boot_slot below; defining
+#                       "function sb_boot_slot { ... }" there replaces it (\$1 = slot, \$2 = the
+#                       switchback.max-tries= argument, and switchback.emergency=1 on an
+#                       emergency boot). It must put switchback.slot=\$1 and \$2 on the kernel
+#                       command line.
 
 if [ -z "\$sb_envfile" ]; then
   search --no-floppy --set=sb_envdev --file /EFI/switchback/grubenv
   if [ -n "\$sb_envdev" ]; then sb_envfile="(\$sb_envdev)/EFI/switchback/grubenv"; fi
 fi
-if [ -z "\$sb_root_label_A" ]; then sb_root_label_A=rootfs-a; fi
-if [ -z "\$sb_root_label_B" ]; then sb_root_label_B=rootfs-b; fi
+EOF
+  default_uuid A "$uuid_a"
+  default_uuid B "$uuid_b"
+  cat <<EOF
 if [ -z "\$sb_kernel" ]; then sb_kernel=/boot/vmlinuz; fi
 if [ -z "\$sb_initrd" ]; then sb_initrd=/boot/initrd.img; fi
 if [ -z "\$sb_cmdline" ]; then sb_cmdline=ro; fi
 
+# GRUB 2.06 cannot search by PARTUUID, so every GPT partition is probed: the device wildcard
+# (*,gpt*) needs the regexp module, probe --part-uuid the probe module.
+insmod regexp
+insmod probe
 function sb_boot_slot {
-  if [ "\$1" = B ]; then sb_label="\$sb_root_label_B"; else sb_label="\$sb_root_label_A"; fi
-  search --no-floppy --set=root --label "\$sb_label"
-  linux "\$sb_kernel" root=LABEL=\$sb_label \$sb_cmdline switchback.slot=\$1 \$2
-  initrd "\$sb_initrd"
+  if [ "\$1" = B ]; then sb_want="\$sb_root_partuuid_B"; else sb_want="\$sb_root_partuuid_A"; fi
+  sb_part=
+  sb_seen=
+  for sb_p in (*,gpt*); do
+    sb_u=
+    probe --set=sb_u --part-uuid "\$sb_p"
+    sb_seen="\$sb_seen \$sb_p=\$sb_u"
+    if [ -z "\$sb_part" ]; then
+      if [ -n "\$sb_want" ]; then
+        if [ "\$sb_u" = "\$sb_want" ]; then sb_part="\$sb_p"; fi
+      fi
+    fi
+  done
+  if [ -z "\$sb_want" ]; then
+    echo "switchback: slot \$1: sb_root_partuuid_\$1 is not set; GPT partitions:\$sb_seen"
+  elif [ -z "\$sb_part" ]; then
+    echo "switchback: slot \$1: no GPT partition has PARTUUID \$sb_want (sb_root_partuuid_\$1); GPT partitions:\$sb_seen"
+  else
+    root="\$sb_part"
+    linux "\$sb_kernel" root=PARTUUID=\$sb_want \$sb_cmdline switchback.slot=\$1 \$2
+    initrd "\$sb_initrd"
+  fi
 }
 if [ -n "\$sb_boot_cfg" ]; then source "\$sb_boot_cfg"; fi
 
@@ -92,7 +199,8 @@ if [ -z "\$SB_ORDER" ]; then
 fi
 
 sb_slot=
-sb_extra=
+# switchback reads the script's max-tries here, and warns when [boot] max-tries differs.
+sb_extra=switchback.max-tries=$n
 for sb_s in \$SB_ORDER; do
   if [ -z "\$sb_slot" ]; then
     if [ "\$sb_s" = A ]; then
@@ -117,14 +225,14 @@ else
     fi
   done
   if [ -z "\$sb_slot" ]; then sb_slot=A; fi
-  sb_extra=switchback.emergency=1
+  sb_extra="\$sb_extra switchback.emergency=1"
 fi
 
 # A menu entry runs in a new environment context that sees only exported variables.
 export sb_slot
 export sb_extra
-export sb_root_label_A
-export sb_root_label_B
+export sb_root_partuuid_A
+export sb_root_partuuid_B
 export sb_kernel
 export sb_initrd
 export sb_cmdline

@@ -38,8 +38,12 @@ run () { printf '$ %s\n' "$*"; "$@"; }
 
 step "1. Two root filesystem images (ext4, built without mounting anything)"
 for v in 1 2; do
-  mkdir -p "tree-$v/etc"
+  mkdir -p "tree-$v/etc" "tree-$v/boot"
   printf 'NAME="switchback demo"\nVERSION_ID=%s\n' "$v" >"tree-$v/etc/os-release"
+  # Stand-ins for the kernel and initramfs that GRUB loads from the slot's filesystem.
+  echo "demo kernel $v" >"tree-$v/boot/vmlinuz"
+  echo "demo initramfs $v" >"tree-$v/boot/initrd.img"
+  # Both carry the same label: GRUB finds a slot by its partition's PARTUUID, not by a label.
   mke2fs -q -t ext4 -L "rootfs" -d "tree-$v" "images/rootfs-v$v.img" 16M
 done
 ls -l images
@@ -57,7 +61,9 @@ sfdisk -d disk.img | grep name=
 start_a=$(sfdisk --json disk.img | python3 -c 'import json,sys; p=json.load(sys.stdin)["partitiontable"]["partitions"]; print([x for x in p if x.get("name")=="rootfs-a"][0]["start"])')
 dd if=images/rootfs-v1.img of=disk.img bs=512 seek="$start_a" conv=notrunc status=none
 grub-editenv esp/grubenv create
-sh "$top/grub/gen-switchback-cfg.sh" 3 >esp/switchback.cfg
+# The GRUB script, with the PARTUUIDs of rootfs-a and rootfs-b read from the disk's GPT.
+sh "$top/grub/gen-switchback-cfg.sh" --disk disk.img 3 >esp/switchback.cfg
+grep '^if \[ -z "\$sb_root_partuuid' esp/switchback.cfg
 
 step "3. A Director and an Image repository; release 2 assigned to this ECU"
 run switchback-repo uptane-init repo --vin DEMO-VIN-0001
@@ -92,7 +98,7 @@ EOF
 SB="switchback --config $demo/switchback.conf"
 
 boot () {
-  sb_grub_sim esp/switchback.cfg esp/grubenv cmdline
+  sb_grub_sim esp/switchback.cfg esp/grubenv cmdline disk.img
   echo "GRUB booted: $(cat cmdline)   [grubenv: $(grub-editenv esp/grubenv list | grep '^SB_' | tr '\n' ' ')]"
   run switchback-boot --config "$demo/switchback.conf" --stderr
 }

@@ -81,7 +81,7 @@ check_after_kill () {
   cp sys/grubenv sys/cmdline sysr/
   sed "s|$SB_TMP/sys/state|$SB_TMP/sysr/state|; s|$SB_TMP/sys/grubenv|$SB_TMP/sysr/grubenv|; s|$SB_TMP/sys/cmdline|$SB_TMP/sysr/cmdline|" \
     sys/switchback.conf >sysr/switchback.conf
-  sb_grub_sim "$top_builddir/grub/switchback.cfg" sysr/grubenv sysr/cmdline \
+  sb_grub_sim sys/switchback.cfg sysr/grubenv sysr/cmdline sys/disk.img \
     || fatal "the GRUB script failed"
   local booted
   booted=$(sed -n 's/.*switchback\.slot=\([AB]\).*/\1/p' sysr/cmdline)

@@ -12,6 +12,8 @@ command -v grub-editenv >/dev/null || skip_all "grub-editenv is not installed"
 command -v curl >/dev/null || skip_all "curl is not installed"
 command -v switchback-repo >/dev/null || skip_all "switchback-repo is not built"
 source "$top_srcdir/tests/grub-sim.sh"
+# The slots hold random test images, not filesystems with a kernel.
+SB_GRUB_SIM_NO_FS=1
 
 SLOT_SIZE=$((16 * 1024 * 1024))
 ECU=ecu-1
@@ -94,6 +96,8 @@ new_system () {
   [ -f junk-b.img ] || random_file junk-b.img "$SLOT_SIZE" 2
   write_slot A factory-a.img
   write_slot B junk-b.img
+  # The GRUB script finds the slots by PARTUUID, read from the disk as an image build does.
+  sh "$top_srcdir/grub/gen-switchback-cfg.sh" --disk sys/disk.img 3 >sys/switchback.cfg
   grub-editenv sys/grubenv create
   grub-editenv sys/grubenv set "SB_ORDER=A B" SB_A_TRIES=3 SB_B_TRIES=3
   booted A
@@ -167,7 +171,7 @@ env_get () { grub-editenv sys/grubenv list | sed -n "s/^$1=//p"; }
 # reboot: GRUB's script picks a slot and counts the try, then the initramfs hook decides.
 # Sets BOOTED.
 reboot () {
-  sb_grub_sim "$top_builddir/grub/switchback.cfg" sys/grubenv sys/cmdline \
+  sb_grub_sim sys/switchback.cfg sys/grubenv sys/cmdline sys/disk.img \
     || fatal "the GRUB script failed"
   BOOTED=$(sed -n 's/.*switchback\.slot=\([AB]\).*/\1/p' sys/cmdline)
   switchback-boot --config sys/switchback.conf --stderr >boot.out 2>&1 || true

@@ -156,6 +156,9 @@ main (int argc, char **argv)
       return 0;
     }
 
+  if (ctx->max_tries_warning != NULL)
+    log_line (LOG_WARNING, "%s", ctx->max_tries_warning);
+
   SbBootDecision d;
   sb_boot_decide (&ctx->inputs, &d);
   g_autofree char *msg = sb_boot_decision_describe (&ctx->inputs, &d);

@@ -19,8 +19,8 @@
 #                 EFI/BOOT/BOOTX64.EFI or BOOTAA64.EFI  standalone GRUB; its memdisk holds
 #                   grub-wrapper.cfg as grub.cfg and the project's script as switchback.cfg
 #                 EFI/switchback/grubenv                 1024-byte grubenv (grub-editenv)
-#   2 rootfs-a  ext4, label rootfs-a
-#   3 rootfs-b  ext4, label rootfs-b (when given)
+#   2 rootfs-a  ext4, PARTUUID $SBQ_PARTUUID_A (lib.sh), which GRUB finds the slot by
+#   3 rootfs-b  ext4, PARTUUID $SBQ_PARTUUID_B (when given); the filesystems' labels do not matter
 #   4 data      ext4, label data: /switchback (state-dir of guest.conf), scenarios
 #
 # The GRUB script comes from grub/gen-switchback-cfg.sh in the source tree, generated for
@@ -70,12 +70,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sb-disk.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # The GRUB modules the wrapper and the project's script use.
-grub_modules="part_gpt fat ext2 search search_label search_fs_file regexp loadenv test echo
+grub_modules="part_gpt fat ext2 search search_label search_fs_file regexp probe loadenv test echo
  linux normal configfile reboot halt sleep true gzio"
 
 build_grub () {
   sh "$gen" "$max_tries" >"$work/switchback.cfg" || sbq_die "$gen $max_tries failed"
-  sed "s/@CONSOLE@/$SBQ_CONSOLE/" "$sbq_here/grub-wrapper.cfg" >"$work/grub.cfg"
+  sed -e "s/@CONSOLE@/$SBQ_CONSOLE/" -e "s/@PARTUUID_A@/$SBQ_PARTUUID_A/" \
+    -e "s/@PARTUUID_B@/$SBQ_PARTUUID_B/" "$sbq_here/grub-wrapper.cfg" >"$work/grub.cfg"
   grub-mkstandalone -O "$SBQ_GRUB_TARGET" -o "$work/$SBQ_EFI_NAME" \
     --modules="$grub_modules" --install-modules="$grub_modules" \
     --locales= --themes= --fonts= \
@@ -133,8 +134,8 @@ build_disk () {
 label: gpt
 first-lba: 2048
 size=${esp_mib}MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="esp"
-size=${slot_mib}MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="rootfs-a"
-size=${slot_mib}MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="rootfs-b"
+size=${slot_mib}MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$SBQ_PARTUUID_A, name="rootfs-a"
+size=${slot_mib}MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, uuid=$SBQ_PARTUUID_B, name="rootfs-b"
 size=${data_mib}MiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="data"
 EOF
   put "$work/esp.img" "$(sbq_part_start "$out" esp)"

@@ -4,8 +4,8 @@
 # Usage: tests/qemu/build-rootfs.sh ARCH OUT.ext4 [options]
 #
 #   ARCH               x86_64 or aarch64
-#   --label LABEL      filesystem label, which the GRUB script searches for (default rootfs-a;
-#                      an image meant for slot B must carry rootfs-b)
+#   --label LABEL      filesystem label (default rootfs-a); GRUB finds a slot by its partition's
+#                      PARTUUID, so the label does not matter to the boot
 #   --version V        the image's version, printed by its init ("SB-QEMU: init ... version=V")
 #                      and kept in /etc/sb-qemu/version (default 1)
 #   --slot-image       size the filesystem to its contents, as an update image that a server

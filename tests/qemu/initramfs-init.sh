@@ -6,7 +6,7 @@
 # guests, and runs the same pre-pivot hook that dracut/90switchback installs:
 #
 #  1. proc, sys, dev, run; the kernel modules listed in /etc/sb-qemu/modules;
-#  2. waits for root= (LABEL=, PARTLABEL= or a /dev path) and mounts it on $NEWROOT, read-only
+#  2. waits for root= (PARTUUID=, LABEL=, PARTLABEL= or a /dev path) and mounts it on $NEWROOT, read-only
 #     unless the command line says rw;
 #  3. sources the hooks of /lib/dracut/hooks/POINT/*.sh in name order, as dracut does, at the
 #     points pre-mount (before the root is mounted), pre-pivot and cleanup (after), with
@@ -62,6 +62,26 @@ find_root () {
       for u in /sys/class/block/*/uevent; do
         if grep -qx "PARTNAME=${root#PARTLABEL=}" "$u"; then
           echo "/dev/$(sed -n 's/^DEVNAME=//p' "$u")"
+          return 0
+        fi
+      done
+      return 1
+      ;;
+    PARTUUID=*)
+      # This kernel's uevents carry no PARTUUID: read each partition's unique GUID from its
+      # disk's GPT entry (the entry array at LBA 2, 128 bytes an entry, the GUID at byte 16,
+      # its first three fields little-endian), as udev's blkid does for dracut.
+      want=$(echo "${root#PARTUUID=}" | tr 'A-F' 'a-f')
+      for u in /sys/class/block/*/uevent; do
+        n=$(sed -n 's/^PARTN=//p' "$u")
+        [ -n "$n" ] || continue
+        d=$(sed -n 's/^DEVNAME=//p' "$u")
+        disk=$(basename "$(readlink -f "/sys/class/block/$d/..")")
+        set -- $(od -An -tx1 -N16 -j $((1024 + (n - 1) * 128 + 16)) "/dev/$disk" 2>/dev/null)
+        [ $# -eq 16 ] || continue
+        got="$4$3$2$1-$6$5-$8$7-$9${10}-${11}${12}${13}${14}${15}${16}"
+        if [ "$got" = "$want" ]; then
+          echo "/dev/$d"
           return 0
         fi
       done

@@ -351,6 +351,10 @@ sbq_part_field () {
     }
     END { exit found ? 0 : 1 }' || sbq_die "no partition named $2 in $1"
 }
+# The PARTUUIDs of the guests' slot partitions, fixed in build-disk.sh's layout as an image
+# build fixes them, and set for the GRUB script in grub-wrapper.cfg.
+SBQ_PARTUUID_A=5b0c3a1e-5a0b-4c1d-9e2f-00000000000a
+SBQ_PARTUUID_B=5b0c3a1e-5a0b-4c1d-9e2f-00000000000b
 sbq_part_start () { sbq_part_field "$1" "$2" start; }
 sbq_part_sectors () { sbq_part_field "$1" "$2" size; }
 

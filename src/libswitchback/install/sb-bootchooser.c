@@ -175,6 +175,7 @@ sb_boot_context_free (SbBootContext *ctx)
   sb_counters_free (ctx->counters);
   g_free (ctx->state_dir);
   g_free (ctx->install_target);
+  g_free (ctx->max_tries_warning);
   g_free (ctx);
 }
 
@@ -256,11 +257,26 @@ load_context (const SbConfig *config, const char *root, gboolean repair, char **
   ctx->state_dir = root != NULL ? g_build_filename (root, config->state_dir, NULL)
                                 : g_strdup (config->state_dir);
   in->confirm = config->confirm;
-  in->max_tries = config->max_tries;
-  if (!sb_slots_read_cmdline (config->cmdline_file, &in->booted, &in->emergency, error))
+  guint script_max_tries = 0;
+  if (!sb_slots_read_cmdline (config->cmdline_file, &in->booted, &in->emergency, error)
+      || !sb_slots_read_cmdline_max_tries (config->cmdline_file, &script_max_tries, error))
     return NULL;
+  in->max_tries = config->max_tries;
+  if (script_max_tries != 0 && script_max_tries != config->max_tries)
+    {
+      /* The script counts only 1..its max-tries: a higher count written for it is no tries at
+       * all, and a trial staged so would never boot. The lower of the two works with both. */
+      in->max_tries = MIN (script_max_tries, config->max_tries);
+      ctx->max_tries_warning = g_strdup_printf (
+          "[boot] max-tries is %u in %s, but the GRUB script that booted this system counts %u "
+          "(switchback.max-tries=%u in %s): using %u. Make them one: set max-tries=%u, or "
+          "regenerate the script with gen-switchback-cfg.sh %u",
+          config->max_tries, config->path != NULL ? config->path : SB_CONFIG_DEFAULT_PATH,
+          script_max_tries, script_max_tries, config->cmdline_file, in->max_tries,
+          script_max_tries, config->max_tries);
+    }
   g_autoptr (GError) env_error = NULL;
-  ctx->bc = sb_bootchooser_open (grubenv, config->max_tries, &env_error);
+  ctx->bc = sb_bootchooser_open (grubenv, in->max_tries, &env_error);
   if (ctx->bc != NULL && !sb_bootchooser_get_order (ctx->bc, &in->grub, &env_error))
     g_clear_pointer (&ctx->bc, sb_bootchooser_free);
   if (ctx->bc == NULL && !(repair && g_error_matches (env_error, SB_ERROR, SB_ERROR_STATE)))
@@ -274,7 +290,7 @@ load_context (const SbConfig *config, const char *root, gboolean repair, char **
   update_inputs (ctx);
   if (ctx->bc == NULL)
     {
-      if (!repair_grubenv (ctx, grubenv, config->max_tries, error)
+      if (!repair_grubenv (ctx, grubenv, in->max_tries, error)
           || !sb_bootchooser_get_order (ctx->bc, &in->grub, error))
         {
           g_prefix_error (error, "rewriting %s, which %s: ", grubenv, env_error->message);
@@ -444,6 +460,8 @@ sb_bootchooser_mark_good (const SbConfig *config, char **out_message, GError **e
   g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
   if (ctx == NULL)
     return FALSE;
+  if (ctx->max_tries_warning != NULL)
+    g_printerr ("switchback: warning: %s\n", ctx->max_tries_warning);
   /* The health checks passed: decide as the boot helper does when it confirms by itself, also
    * after an emergency boot (someone judged the system good). */
   ctx->inputs.confirm = SB_CONFIRM_INITRAMFS;
@@ -473,6 +491,8 @@ sb_bootchooser_mark_bad (const SbConfig *config, SbSlotId *out_next, char **out_
   g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
   if (ctx == NULL)
     return FALSE;
+  if (ctx->max_tries_warning != NULL)
+    g_printerr ("switchback: warning: %s\n", ctx->max_tries_warning);
   SbBootInputs *in = &ctx->inputs;
   SbSlotId bad = in->booted, next = sb_slot_id_other (in->booted);
   gboolean trial = (in->install_phase == SB_INSTALL_STAGED

@@ -74,12 +74,19 @@ typedef struct {
   char *state_dir;
   char *install_target;
   SbBootInputs inputs; /* kept in step with @state and @counters by the calls below */
+  /* Set when [boot] max-tries differs from the max-tries of the GRUB script that booted the
+   * system (sb_slots_read_cmdline_max_tries): what to tell the person, naming both. The lower
+   * of the two is then the max-tries of this context (inputs.max_tries, what resets, stagings
+   * and repairs write): a count the script can read, never above what the config allows. */
+  char *max_tries_warning;
 } SbBootContext;
 
 /* Reads the kernel command line ([boot] cmdline-file), grubenv ([boot] grubenv), install.json
  * and counters.json ([storage] state-dir). @root, when not NULL, is prefixed to the grubenv and
  * state-dir paths (the initramfs sees the real root under /sysroot); the command line file is
- * taken as it is. Any file that cannot be read is an error naming it. */
+ * taken as it is. Any file that cannot be read is an error naming it. The max-tries is
+ * [boot] max-tries, or the GRUB script's when that is lower (max_tries_warning, which the
+ * caller shows). */
 SbBootContext *sb_boot_context_load (const SbConfig *config, const char *root,
                                      GError **error) G_GNUC_WARN_UNUSED_RESULT;
 /* switchback-boot's load: the same, except that a grubenv that fails validation

@@ -55,6 +55,26 @@ sb_slots_read_cmdline (const char *cmdline_file, SbSlotId *out_booted, gboolean 
   return TRUE;
 }
 
+gboolean
+sb_slots_read_cmdline_max_tries (const char *cmdline_file, guint *out_max_tries, GError **error)
+{
+  g_autoptr (GBytes) bytes = sb_read_file (cmdline_file, CMDLINE_MAX, error);
+  if (bytes == NULL)
+    return FALSE;
+  gsize len = 0;
+  const char *data = g_bytes_get_data (bytes, &len);
+  g_autofree char *text = g_strndup (data != NULL ? data : "", len);
+  g_auto (GStrv) args = g_strsplit_set (text, " \t\n", -1);
+  *out_max_tries = 0;
+  for (char **a = args; *a != NULL; a++)
+    if (g_str_has_prefix (*a, "switchback.max-tries="))
+      {
+        const char *v = *a + strlen ("switchback.max-tries=");
+        *out_max_tries = v[0] >= '1' && v[0] <= '9' && v[1] == '\0' ? (guint) (v[0] - '0') : 0;
+      }
+  return TRUE;
+}
+
 void
 sb_slots_free (SbSlots *slots)
 {

@@ -26,6 +26,13 @@ G_BEGIN_DECLS
 gboolean sb_slots_read_cmdline (const char *cmdline_file, SbSlotId *out_booted,
                                 gboolean *out_emergency, GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* The max-tries of the GRUB script that booted the system: the `switchback.max-tries=N` that
+ * gen-switchback-cfg.sh's script puts on the kernel command line (the last one wins). 0 when
+ * there is none, as after a script from before it did, or when N is not one digit 1..9. Errors
+ * are those of reading @cmdline_file. */
+gboolean sb_slots_read_cmdline_max_tries (const char *cmdline_file, guint *out_max_tries,
+                                          GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 typedef struct {
   SbSlotId id;
   char *partname; /* the GPT partition name */

@@ -311,6 +311,8 @@ open_cycle (SbConfig *config, SbImages **out_images, SbSlots **out_slots, SbUpda
   g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
   if (ctx == NULL)
     return NULL;
+  if (ctx->max_tries_warning != NULL)
+    g_printerr ("switchback: warning: %s\n", ctx->max_tries_warning);
   /* An OSTree system has no partitions for raw images: no [slots] disk. */
   g_autoptr (SbSlots) slots = NULL;
   if (!sb_ostree_install_is_configured (config)
