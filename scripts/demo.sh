@@ -97,9 +97,10 @@ boot () {
   run switchback-boot --config "$demo/switchback.conf" --stderr
 }
 
-step "4. First boot of the device: slot A; its ECU key is made and registered with the Director"
+step "4. First boot of the device: slot A; its ECU key is provisioned and registered with the Director"
 boot
-run $SB status >/dev/null
+mkdir -m 0700 state/ecu
+run switchback-repo keygen state/ecu/private.pem --public=state/ecu/public.json
 run switchback-repo register-ecu repo demo-ecu-1 state/ecu/public.json
 
 step "5. switchback check: full verification of both repositories"

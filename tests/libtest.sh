@@ -63,3 +63,13 @@ wait_for_file () {
   for i in $(seq 1 $((${2:-10} * 10))); do [ -s "$1" ] && return 0; sleep 0.1; done
   fatal "timed out waiting for $1"
 }
+
+# provision_ecu_key STATE_DIR: an ECU key put in place as a factory does (switchback-repo keygen):
+# STATE_DIR/ecu/private.pem (mode 0600) and its public key object STATE_DIR/ecu/public.json, the
+# one to register with the Director. `switchback status` creates no key; check, update and
+# daemon create one on their first run when none was provisioned.
+provision_ecu_key () {
+  mkdir -p "$1" && mkdir -m 0700 "$1/ecu" \
+    && switchback-repo keygen "$1/ecu/private.pem" --public="$1/ecu/public.json" >/dev/null \
+    || fatal "cannot provision an ECU key in $1/ecu"
+}
