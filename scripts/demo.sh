@@ -10,19 +10,46 @@
 #   switchback-boot, as the initramfs hook runs it: the trial boot of B is committed
 #   the installation report reaching the Director
 #
-# Usage: scripts/demo.sh   (as root on Debian 12, or with sudo available). Everything it makes
-# stays in _demo/ for inspection.
+# Usage: scripts/demo.sh [--build-only]   (as root on Debian 12, or with sudo available).
+# Everything it makes stays in _demo/ for inspection. --build-only stops after the build and
+# prints the build directory it used.
+#
+# The build: the source tree itself when it is configured in place (./autogen.sh without
+# NOCONFIGURE runs configure there), else _build, configured out of tree. automake refuses a
+# second, out-of-tree build of a tree configured in place ("source directory already
+# configured"), so that build is reused and brought up to date with make, never cleaned.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+build_only=
+case "${1:-}" in
+  --build-only) build_only=1 ;;
+  "") ;;
+  *) echo "usage: scripts/demo.sh [--build-only]" >&2; exit 2 ;;
+esac
 
 "$top/scripts/install-deps.sh"
-if [ ! -x "$top/_build/src/switchback/switchback" ] || [ "${SB_DEMO_REBUILD:-1}" = 1 ]; then
-  [ -x configure ] || NOCONFIGURE=1 ./autogen.sh >/dev/null
-  mkdir -p _build
-  (cd _build && { [ -f Makefile ] || ../configure >/dev/null; } && make -j"$(nproc)" >/dev/null)
+if [ -f "$top/config.status" ]; then
+  B="$top"
+else
+  B="$top/_build"
 fi
-B="$top/_build"
+if [ ! -x "$B/src/switchback/switchback" ] || [ "${SB_DEMO_REBUILD:-1}" = 1 ]; then
+  if [ "$B" != "$top" ]; then
+    [ -x configure ] || NOCONFIGURE=1 ./autogen.sh >/dev/null
+    mkdir -p _build
+    (cd _build && { [ -f Makefile ] || ../configure >/dev/null; })
+  fi
+  (cd "$B" && make -j"$(nproc)" >/dev/null)
+fi
+for p in src/switchback/switchback src/boot/switchback-boot src/repo/switchback-repo; do
+  [ -x "$B/$p" ] \
+    || { echo "demo: $B/$p was not built (the demo needs it: no --disable-repo)" >&2; exit 1; }
+done
+if [ -n "$build_only" ]; then
+  echo "$B"
+  exit 0
+fi
 export PATH="$B/src/switchback:$B/src/boot:$B/src/repo:$PATH"
 source "$top/tests/grub-sim.sh"
 
@@ -103,9 +130,10 @@ boot () {
   run switchback-boot --config "$demo/switchback.conf" --stderr
 }
 
-step "4. First boot of the device: slot A; its ECU key is made and registered with the Director"
+step "4. First boot of the device: slot A; its ECU key is provisioned and registered with the Director"
 boot
-run $SB status >/dev/null
+mkdir -m 0700 state/ecu
+run switchback-repo keygen state/ecu/private.pem --public=state/ecu/public.json
 run switchback-repo register-ecu repo demo-ecu-1 state/ecu/public.json
 
 step "5. switchback check: full verification of both repositories"

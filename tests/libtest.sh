@@ -70,3 +70,13 @@ wait_for_file () {
     sleep 0.05
   done
 }
+
+# provision_ecu_key STATE_DIR: an ECU key put in place as a factory does (switchback-repo keygen):
+# STATE_DIR/ecu/private.pem (mode 0600) and its public key object STATE_DIR/ecu/public.json, the
+# one to register with the Director. `switchback status` creates no key; check, update and
+# daemon create one on their first run when none was provisioned.
+provision_ecu_key () {
+  mkdir -p "$1" && mkdir -m 0700 "$1/ecu" \
+    && switchback-repo keygen "$1/ecu/private.pem" --public="$1/ecu/public.json" >/dev/null \
+    || fatal "cannot provision an ECU key in $1/ecu"
+}

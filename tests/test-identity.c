@@ -287,6 +287,34 @@ test_symlink_refused (Fixture *f, gconstpointer data)
   g_assert_null (id);
 }
 
+/* The read-only load (switchback status): no key yet is SB_ERROR_NOT_FOUND and creates
+ * nothing, not even the state directory; once a key exists it is the same identity, and a lost
+ * public.json is not rewritten by it. */
+static void
+test_load_read_only (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbIdentity) none = sb_identity_load (f->cfg, &error);
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_assert_null (none);
+  g_assert_false (g_file_test (f->cfg->state_dir, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+
+  g_autoptr (SbIdentity) created = load_ok (f, SB_KEY_TYPE_ED25519);
+  g_assert_cmpint (g_unlink (f->public_path), ==, 0);
+  g_autoptr (SbIdentity) loaded = sb_identity_load (f->cfg, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (sb_identity_get_keyid (loaded), ==, sb_identity_get_keyid (created));
+  g_assert_cmpstr (sb_identity_get_ecu_serial (loaded), ==, sb_identity_get_ecu_serial (created));
+  g_assert_false (g_file_test (f->public_path, G_FILE_TEST_EXISTS));
+
+  /* A key others can read is refused by it too. */
+  g_assert_cmpint (chmod (f->private_path, 0644), ==, 0);
+  g_autoptr (SbIdentity) loose = sb_identity_load (f->cfg, &error);
+  g_assert_error (error, SB_ERROR, SB_ERROR_STATE);
+  g_assert_null (loose);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -310,5 +338,6 @@ main (int argc, char **argv)
   ADD ("/identity/crash/after-private-before-public", NULL, test_crash_before_public);
   ADD ("/identity/crash/public-lost-or-wrong-rederived", NULL, test_public_lost_or_wrong);
   ADD ("/identity/crash/leftover-temporary-ignored", NULL, test_interrupted_write_leftover);
+  ADD ("/identity/load/read-only", NULL, test_load_read_only);
   return g_test_run ();
 }

@@ -97,6 +97,7 @@ echo "BOOT_IMAGE=/vmlinuz root=LABEL=root rw switchback.slot=A ostree=/ostree/de
   >sys/cmdline
 assert_streq "$(installed)" "('$C1', None, 'cmdline')"
 ok "status shows the factory deployment's commit as installed, from ostree="
+provision_ecu_key sys/state
 switchback-repo register-ecu repo "$ECU" sys/state/ecu/public.json --hardware-id "$HWID" \
   >/dev/null
 

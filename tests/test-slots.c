@@ -149,6 +149,29 @@ test_missing_partition (Fixture *f, gconstpointer data)
   g_autoptr (SbSlots) slots = sb_slots_load (f->disk, "rootfs-a", "rootfs-c", &error);
   g_assert_null (slots);
   g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  /* The error lists what the disk has, so a misnamed slot is plain to see. */
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "no GPT partition named \"rootfs-c\" (slot B, "
+                                            "[slots] slot-b); the partitions it has are "
+                                            "1 \"esp\", 2 \"rootfs-a\", 3 \"rootfs-b\", "
+                                            "4 \"data\""));
+  g_clear_error (&error);
+
+  /* A partition without a name is listed as such. */
+  make_image (f->disk, "label: gpt\nsize=1MiB, name=esp\nsize=20MiB\nname=data\n");
+  g_assert_null (sb_slots_load (f->disk, "rootfs-a", "rootfs-b", &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "\"rootfs-a\" (slot A, [slots] slot-a); the "
+                                            "partitions it has are 1 \"esp\", 2 (no name), "
+                                            "3 \"data\""));
+  g_clear_error (&error);
+
+  /* An empty GPT. */
+  make_image (f->disk, "label: gpt\n");
+  g_assert_null (sb_slots_load (f->disk, "rootfs-a", "rootfs-b", &error));
+  g_assert_error (error, SB_ERROR, SB_ERROR_NOT_FOUND);
+  g_assert_nonnull (strstr (error->message, "it has no partitions"));
 }
 
 static void
@@ -473,7 +496,7 @@ main (int argc, char **argv)
     }
 #define ADD(path, fn) g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/slots/gpt/finds-slots-by-name-at-sfdisk-offsets", test_finds_slots);
-  ADD ("/slots/gpt/missing-partition-not-found", test_missing_partition);
+  ADD ("/slots/gpt/missing-partition-lists-the-partitions", test_missing_partition);
   ADD ("/slots/gpt/bad-disks-refused", test_bad_disks);
   ADD ("/slots/cmdline/booted-slot-and-emergency", test_cmdline);
   ADD ("/slots/writer/booted-slot-refused", test_booted_slot_refused);

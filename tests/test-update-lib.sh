@@ -119,7 +119,7 @@ cmdline-file=$SB_TMP/sys/cmdline
 max-tries=3
 confirm=${1:-initramfs}
 EOF
-  "${SB[@]}" status >/dev/null
+  provision_ecu_key sys/state
   switchback-repo register-ecu repo "$ECU" sys/state/ecu/public.json --hardware-id "$HWID" \
     >/dev/null
   SLOT_A_SHA=$(slot_sha A)

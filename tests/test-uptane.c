@@ -962,6 +962,63 @@ test_config_urls_required (Fixture *f, gconstpointer data)
   g_assert_error (error, SB_ERROR, SB_ERROR_CONFIG);
 }
 
+/* An error that names a TUF step says in plain words what the step was for. */
+static void
+assert_step_error (Fixture *f, SbErrorCode code, const char *step, const char *words)
+{
+  g_autoptr (SbUptane) u = new_uptane (f);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SbUptaneUpdate) update = sb_uptane_check (u, &error);
+  g_assert_null (update);
+  g_assert_error (error, SB_ERROR, (int) code);
+  g_test_message ("refused: %s", error->message);
+  g_autofree char *expected = g_strdup_printf ("%s (%s): ", step, words);
+  g_assert_nonnull (strstr (error->message, expected));
+}
+
+static void
+test_errors_plain_words (Fixture *f, gconstpointer data)
+{
+  f->config->retries = 0;
+  g_autoptr (SbUptaneUpdate) first = check_ok (f);
+  SbTestFault fail = { .status = 500 };
+
+  sb_test_httpd_set_fault (f->httpd, "/repo/2.root.json", &fail);
+  assert_step_error (f, SB_ERROR_DOWNLOAD, "Fetching root version 2",
+                     "checking for a new root of trust");
+  sb_test_httpd_set_fault (f->httpd, "/repo/2.root.json", NULL);
+
+  /* A new root signed only by a key the trusted root does not list. */
+  g_autoptr (SbTestRepo) rotated = sb_test_repo_new ();
+  sb_test_repo_set_version (rotated, "root", 2);
+  serve_role (f, rotated, "/repo", "root");
+  assert_step_error (f, SB_ERROR_THRESHOLD, "Root version 2", "checking for a new root of trust");
+  /* Gone again: the trusted root is the newest. */
+  SbTestFault gone = { .status = 404 };
+  sb_test_httpd_set_fault (f->httpd, "/repo/2.root.json", &gone);
+
+  sb_test_httpd_set_fault (f->httpd, "/repo/timestamp.json", &fail);
+  assert_step_error (f, SB_ERROR_DOWNLOAD, "Fetching timestamp",
+                     "checking that the repository has something new");
+  sb_test_httpd_set_fault (f->httpd, "/repo/timestamp.json", NULL);
+
+  /* A new timestamp, so that the snapshot and targets it leads to are fetched. */
+  bump (f->image);
+  publish (f);
+  sb_test_httpd_set_fault (f->httpd, "/repo/snapshot.json", &fail);
+  assert_step_error (f, SB_ERROR_DOWNLOAD, "Fetching snapshot",
+                     "checking which versions of the metadata are current");
+  sb_test_httpd_set_fault (f->httpd, "/repo/snapshot.json", NULL);
+
+  sb_test_httpd_set_fault (f->httpd, "/repo/targets.json", &fail);
+  assert_step_error (f, SB_ERROR_DOWNLOAD, "Fetching targets",
+                     "reading the list of images and their hashes");
+  sb_test_httpd_set_fault (f->httpd, "/repo/targets.json", NULL);
+
+  g_autoptr (SbUptaneUpdate) last = check_ok (f);
+  g_assert_cmpuint (last->targets->len, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1004,6 +1061,7 @@ main (int argc, char **argv)
     { "freshness/clock-behind-trusted-metadata-said", test_freshness_clock_behind },
     { "config/missing-initial-root", test_missing_initial_root },
     { "config/urls-required", test_config_urls_required },
+    { "errors/tuf-steps-in-plain-words", test_errors_plain_words },
   };
   for (guint i = 0; i < G_N_ELEMENTS (tests); i++)
     {

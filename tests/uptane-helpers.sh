@@ -3,7 +3,7 @@
 # shell tests of the Uptane primary (tests/test-uptane*.sh). Source it after libtest.sh.
 #
 #   uptane_setup [--ota-ce] [--tls]   repositories in ./up, server started, ./sb.conf written,
-#                                     the ECU key created and registered with the Director;
+#                                     the ECU key provisioned and registered with the Director;
 #                                     image fw-1.bin (release counter 1) assigned to ECU1
 #   sb ARGS...                        switchback --config sb.conf ARGS
 #   R ARGS...                         switchback-repo ARGS
@@ -128,7 +128,7 @@ uptane_setup () {
   cp "$UP/image/metadata/1.root.json" "$SB_TMP/image-root.json"
   start_server "${serve_opts[@]}"
   write_config
-  sb status > /dev/null
+  provision_ecu_key "$STATE"
   R register-ecu "$UP" "$ECU" "$STATE/ecu/public.json" --hardware-id "$HWID" > /dev/null
 }
 

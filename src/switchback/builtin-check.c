@@ -138,6 +138,9 @@ sb_builtin_check (SbCli *cli, int argc, char **argv)
   cli->json = cli->json || opt_json;
 
   g_autoptr (GError) error = NULL;
+  /* Nothing is written (not even the ECU key) before the configuration is known to be usable. */
+  if (!sb_uptane_check_config (cli->config, &error))
+    return sb_cli_fail (cli, "check", error);
   g_autoptr (SbIdentity) identity =
       sb_identity_load_or_create (cli->config, SB_KEY_TYPE_ED25519, &error);
   if (identity == NULL)

@@ -262,6 +262,11 @@ sb_builtin_daemon (SbCli *cli, int argc, char **argv)
     return SB_EXIT_USAGE;
 
   g_autoptr (GError) error = NULL;
+  gboolean check_only = opt_check_only || cli->config->disk == NULL;
+  /* Nothing is written (not even the ECU key) before the configuration is known to be usable. */
+  if (!(check_only ? sb_uptane_check_config (cli->config, &error)
+                   : sb_update_cycle_check_config (cli->config, &error)))
+    return sb_cli_fail (cli, "daemon", error);
   g_autoptr (SbIdentity) identity =
       sb_identity_load_or_create (cli->config, SB_KEY_TYPE_ED25519, &error);
   if (identity == NULL)
@@ -269,8 +274,6 @@ sb_builtin_daemon (SbCli *cli, int argc, char **argv)
   g_autoptr (SbUptane) uptane = sb_uptane_new (cli->config, identity, &error);
   if (uptane == NULL)
     return sb_cli_fail (cli, "daemon", error);
-
-  gboolean check_only = opt_check_only || cli->config->disk == NULL;
 
   if (opt_once)
     return run_cycle (cli, identity, uptane, check_only, NULL);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "sb-builtins.h"
+#include "core/sb-error.h"
 #include "state/sb-install-state.h"
 #include "core/sb-metadata.h"
 #include "ostree/sb-ostree-install.h"
@@ -31,6 +32,7 @@ typedef struct {
   gboolean damaged; /* a state file could not be read */
   SbIdentity *identity;
   char *identity_error;
+  gboolean no_key; /* no ECU key yet: the first check, update or daemon run creates it */
   GPtrArray *repos[2]; /* SbTrustedRole, director then image */
   SbCounters *counters;
   char *counters_error;
@@ -130,8 +132,12 @@ status_load (Status *s, SbConfig *config)
 
   s->config = config;
   s->now = (gint64) time (NULL);
-  s->identity = sb_identity_load_or_create (config, SB_KEY_TYPE_ED25519, &error);
-  if (s->identity == NULL)
+  /* Read only: a status creates no key, directory or lock (it may run before anything else,
+   * and without write access). */
+  s->identity = sb_identity_load (config, &error);
+  if (s->identity == NULL && g_error_matches (error, SB_ERROR, SB_ERROR_NOT_FOUND))
+    s->no_key = TRUE;
+  else if (s->identity == NULL)
     s->identity_error = take_message (error, &s->damaged);
   g_clear_error (&error);
 
@@ -362,6 +368,15 @@ print_json (Status *s)
       add_string_or_null (b, "keyid", sb_identity_get_keyid (s->identity));
       add_string_or_null (b, "public_key", sb_identity_get_public_key_path (s->identity));
     }
+  else if (s->no_key)
+    {
+      /* What the configuration says; the key (and the serial it defaults to) comes later. */
+      add_string_or_null (b, "ecu_serial", s->config->ecu_serial);
+      add_string_or_null (b, "hardware_id", s->config->hardware_id);
+      add_string_or_null (b, "vehicle_id", s->config->vehicle_id);
+      add_string_or_null (b, "keyid", NULL);
+      add_string_or_null (b, "public_key", NULL);
+    }
   else
     add_string_or_null (b, "error", s->identity_error);
   json_builder_end_object (b);
@@ -423,6 +438,17 @@ print_text (Status *s)
       printf ("  vehicle id     %s\n", sb_identity_get_vehicle_id (s->identity));
       printf ("  key id         %s\n", sb_identity_get_keyid (s->identity));
       printf ("  public key     %s\n", sb_identity_get_public_key_path (s->identity));
+    }
+  else if (s->no_key)
+    {
+      g_autofree char *dir = g_build_filename (s->config->state_dir, SB_IDENTITY_DIR_NAME, NULL);
+      printf ("  no ECU key yet: the first `switchback check`, `update` or `daemon` creates it in "
+              "%s (or install a provisioned key there as private.pem, mode 0600)\n",
+              dir);
+      if (s->config->ecu_serial != NULL)
+        printf ("  ECU serial     %s\n", s->config->ecu_serial);
+      if (s->config->hardware_id != NULL)
+        printf ("  hardware id    %s\n", s->config->hardware_id);
     }
   else
     printf ("  error: %s\n", s->identity_error);

@@ -165,6 +165,9 @@ sb_builtin_update (SbCli *cli, int argc, char **argv)
   cli->json = cli->json || opt_json;
 
   g_autoptr (GError) error = NULL;
+  /* Nothing is written (not even the ECU key) before what the cycle needs is known to be there. */
+  if (!sb_update_cycle_check_config (cli->config, &error))
+    return sb_cli_fail (cli, "update", error);
   g_autoptr (SbIdentity) identity
       = sb_identity_load_or_create (cli->config, SB_KEY_TYPE_ED25519, &error);
   if (identity == NULL)

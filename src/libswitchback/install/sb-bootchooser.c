@@ -450,9 +450,21 @@ sb_boot_context_stage_install (SbBootContext *ctx, GError **error)
   return TRUE;
 }
 
+/* Everything a verdict reads, read once before the state lock is taken: an unknown booted slot
+ * or a missing grubenv fails with nothing written (not even state.lock or the state directory).
+ * The decision itself reads it all again under the lock. */
+static gboolean
+check_readable (const SbConfig *config, GError **error)
+{
+  g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
+  return ctx != NULL;
+}
+
 gboolean
 sb_bootchooser_mark_good (const SbConfig *config, char **out_message, GError **error)
 {
+  if (!check_readable (config, error))
+    return FALSE;
   /* From the read to the last write, so that an update cycle's step cannot slip in between. */
   g_autoptr (SbStateLock) lock = sb_state_lock_acquire (config->state_dir, error);
   if (lock == NULL)
@@ -483,6 +495,8 @@ gboolean
 sb_bootchooser_mark_bad (const SbConfig *config, SbSlotId *out_next, char **out_message,
                          GError **error)
 {
+  if (!check_readable (config, error))
+    return FALSE;
   /* The checks below read install.json: a download that begins after them must wait for the
    * grubenv write, or the half-written slot could be handed tries. */
   g_autoptr (SbStateLock) lock = sb_state_lock_acquire (config->state_dir, error);

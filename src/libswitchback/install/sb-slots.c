@@ -182,10 +182,18 @@ sb_slots_load (const char *disk, const char *name_a, const char *name_b, GError 
   slots->mountinfo = g_strdup ("/proc/self/mountinfo");
   const char *names[2] = { name_a, name_b };
   guint64 sector = fdisk_get_sector_size (cxt);
+  /* What the disk holds, for the error when a slot's partition is not among them. */
+  g_autoptr (GString) present = g_string_new (NULL);
   for (size_t i = 0; i < fdisk_table_get_nents (tb); i++)
     {
       struct fdisk_partition *pa = fdisk_table_get_partition (tb, i);
       const char *pname = fdisk_partition_get_name (pa);
+      g_string_append_printf (present, "%s%zu ", present->len > 0 ? ", " : "",
+                              fdisk_partition_get_partno (pa) + 1);
+      if (pname != NULL && *pname != '\0')
+        g_string_append_printf (present, "\"%s\"", pname);
+      else
+        g_string_append (present, "(no name)");
       for (guint s = 0; s < 2; s++)
         {
           if (pname == NULL || !g_str_equal (pname, names[s]))
@@ -214,8 +222,11 @@ sb_slots_load (const char *disk, const char *name_a, const char *name_b, GError 
     {
       if (slots->slot[s].partname == NULL)
         {
-          sb_throw (error, SB_ERROR_NOT_FOUND, "%s has no GPT partition named \"%s\" (slot %s)",
-                    disk, names[s], sb_slot_id_name ((SbSlotId) s));
+          sb_throw (error, SB_ERROR_NOT_FOUND,
+                    "%s has no GPT partition named \"%s\" (slot %s, [slots] slot-%c); %s%s", disk,
+                    names[s], sb_slot_id_name ((SbSlotId) s), s == SB_SLOT_A ? 'a' : 'b',
+                    present->len > 0 ? "the partitions it has are " : "it has no partitions",
+                    present->str);
           return NULL;
         }
       if (slots->is_block)

@@ -776,3 +776,17 @@ sb_config_to_json (SbConfig *config)
   json_node_set_object (node, root);
   return node;
 }
+
+gboolean
+sb_config_throw_unset (const SbConfig *config, const char *section, const char *key,
+                       const char *why, GError **error)
+{
+  if (config->path != NULL)
+    return sb_throw (error, SB_ERROR_CONFIG, "[%s] %s is not set in %s%s%s", section, key,
+                     config->path, why != NULL ? ": " : "", why != NULL ? why : "");
+  return sb_throw (error, SB_ERROR_CONFIG,
+                   "[%s] %s is not set in %s (there is no such file, so only the defaults "
+                   "apply)%s%s",
+                   section, key, SB_CONFIG_DEFAULT_PATH, why != NULL ? ": " : "",
+                   why != NULL ? why : "");
+}

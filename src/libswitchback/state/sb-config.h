@@ -99,6 +99,13 @@ SbConfig *sb_config_copy (const SbConfig *config);
  * NULL. 0 when absent. This is how load errors name the line. */
 guint sb_config_find_line (const char *data, gsize len, const char *group, const char *key);
 
+/* Fails with SB_ERROR_CONFIG for a command that needs [@section] @key, which @config leaves
+ * unset: "[uptane] director-url is not set in /etc/switchback/switchback.conf", naming the main
+ * file loaded (or the default path, which does not exist), then ": @why" when @why is not NULL.
+ * Returns FALSE, for `return sb_config_throw_unset (…);`. */
+gboolean sb_config_throw_unset (const SbConfig *config, const char *section, const char *key,
+                                const char *why, GError **error);
+
 /* "initramfs" or "userspace". */
 const char *sb_confirm_mode_to_string (SbConfirmMode mode);
 

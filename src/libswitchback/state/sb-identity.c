@@ -182,6 +182,38 @@ nonempty_or (const char *value, const char *fallback)
   return g_strdup (value != NULL && *value != '\0' ? value : fallback);
 }
 
+static SbIdentity *
+identity_new (SbConfig *cfg, SbSigner *signer, char *private_path, char *public_path)
+{
+  SbIdentity *identity = g_new0 (SbIdentity, 1);
+  identity->refcount = 1;
+  identity->signer = signer;
+  /* As aktualizr does: without a configured serial, the key id names the ECU. */
+  identity->ecu_serial
+      = nonempty_or (cfg->ecu_serial, sb_key_get_keyid (sb_signer_get_public (identity->signer)));
+  identity->hardware_id = nonempty_or (cfg->hardware_id, g_get_host_name ());
+  identity->vehicle_id = nonempty_or (cfg->vehicle_id, identity->ecu_serial);
+  identity->private_path = private_path;
+  identity->public_path = public_path;
+  return identity;
+}
+
+SbIdentity *
+sb_identity_load (SbConfig *cfg, GError **error)
+{
+  g_return_val_if_fail (cfg != NULL && cfg->state_dir != NULL, NULL);
+
+  g_autofree char *private_path
+      = g_build_filename (cfg->state_dir, SB_IDENTITY_DIR_NAME, SB_IDENTITY_PRIVATE_KEY_NAME, NULL);
+  g_autofree char *public_path
+      = g_build_filename (cfg->state_dir, SB_IDENTITY_DIR_NAME, SB_IDENTITY_PUBLIC_KEY_NAME, NULL);
+  SbSigner *signer = load_signer (private_path, error);
+  if (signer == NULL)
+    return NULL;
+  return identity_new (cfg, signer, g_steal_pointer (&private_path),
+                       g_steal_pointer (&public_path));
+}
+
 SbIdentity *
 sb_identity_load_or_create (SbConfig *cfg, SbKeyType type, GError **error)
 {
@@ -224,17 +256,8 @@ sb_identity_load_or_create (SbConfig *cfg, SbKeyType type, GError **error)
   if (!sync_public_key (signer, public_path, error))
     return NULL;
 
-  SbIdentity *identity = g_new0 (SbIdentity, 1);
-  identity->refcount = 1;
-  identity->signer = g_steal_pointer (&signer);
-  /* As aktualizr does: without a configured serial, the key id names the ECU. */
-  identity->ecu_serial
-      = nonempty_or (cfg->ecu_serial, sb_key_get_keyid (sb_signer_get_public (identity->signer)));
-  identity->hardware_id = nonempty_or (cfg->hardware_id, g_get_host_name ());
-  identity->vehicle_id = nonempty_or (cfg->vehicle_id, identity->ecu_serial);
-  identity->private_path = g_steal_pointer (&private_path);
-  identity->public_path = g_steal_pointer (&public_path);
-  return identity;
+  return identity_new (cfg, g_steal_pointer (&signer), g_steal_pointer (&private_path),
+                       g_steal_pointer (&public_path));
 }
 
 const char *

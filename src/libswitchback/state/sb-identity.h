@@ -34,6 +34,13 @@ typedef struct _SbIdentity SbIdentity;
 SbIdentity *sb_identity_load_or_create (SbConfig *cfg, SbKeyType type, GError **error)
     G_GNUC_WARN_UNUSED_RESULT;
 
+/* Loads the ECU key from <cfg->state_dir>/ecu/ without writing anything (for `switchback status`,
+ * which must not change the disk): no directory, key or public.json is created or rewritten.
+ * Errors: SB_ERROR_NOT_FOUND when there is no key yet (the first check, update or daemon run
+ * creates it, or the factory installs one at ecu/private.pem, mode 0600); otherwise as for
+ * sb_identity_load_or_create. */
+SbIdentity *sb_identity_load (SbConfig *cfg, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 SbIdentity *sb_identity_ref (SbIdentity *identity);
 void sb_identity_unref (SbIdentity *identity);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbIdentity, sb_identity_unref)

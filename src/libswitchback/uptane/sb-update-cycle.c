@@ -484,6 +484,21 @@ cycle_locked (SbConfig *config, SbIdentity *identity, const SbUpdateOptions *opt
 }
 
 gboolean
+sb_update_cycle_check_config (SbConfig *config, GError **error)
+{
+  if (!sb_uptane_check_config (config, error))
+    return FALSE;
+  /* Read as open_cycle reads them, but before any lock file or key exists: an unknown booted
+   * slot, a missing grubenv or a disk without the slots fails here, with nothing written. */
+  g_autoptr (SbBootContext) ctx = sb_boot_context_load (config, NULL, error);
+  if (ctx == NULL)
+    return FALSE;
+  g_autoptr (SbSlots) slots = NULL;
+  return sb_ostree_install_is_configured (config)
+         || (slots = sb_slots_load_config (config, error)) != NULL;
+}
+
+gboolean
 sb_update_cycle_run (SbConfig *config, SbIdentity *identity, const SbUpdateOptions *opts,
                      SbUpdateResult *result, GError **error)
 {

@@ -108,6 +108,13 @@ gboolean sb_update_install_target (SbConfig *config, SbFetcher *fetcher,
                                    SbUpdateResult *result,
                                    GError **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* What the cycle needs, tested before it writes anything (no ECU key, lock file or state
+ * directory is created): sb_uptane_check_config, then the boot context read as the cycle reads
+ * it ([boot] cmdline-file with switchback.slot=, grubenv, the state files), and with a [slots]
+ * disk, its GPT holding both slots. The errors of those reads (SB_ERROR_CONFIG,
+ * SB_ERROR_NOT_FOUND, SB_ERROR_STATE, …). */
+gboolean sb_update_cycle_check_config (SbConfig *config, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* The whole cycle (steps 1 to 5) for the primary @identity under @config. Errors are the
  * verification's (sb_uptane_check: nothing changed), more than one image assigned to this ECU
  * (SB_ERROR_BAD_ECU_ID), an OSTree target (SB_ERROR_UNSUPPORTED: raw images only), and

@@ -161,6 +161,20 @@ remove_local (SbUpdater *u, const char *role, GError **error)
   return sb_durable_unlink (path, error);
 }
 
+/* What each step of the refresh is for, in plain words, for the errors a person reads: "Fetching
+ * timestamp" alone means little to someone who has not read the TUF specification. */
+#define STEP_ROOT "checking for a new root of trust"
+#define STEP_TIMESTAMP "checking that the repository has something new"
+#define STEP_SNAPSHOT "checking which versions of the metadata are current"
+#define STEP_TARGETS "reading the list of images and their hashes"
+#define STEP_DELEGATED "reading a delegated part of the list of images"
+
+static const char *
+targets_step (const char *role)
+{
+  return g_str_equal (role, SB_ROLE_TARGETS) ? STEP_TARGETS : STEP_DELEGATED;
+}
+
 /* TUF §5.3: fetch N+1.root.json until the repository has no newer one. */
 static gboolean
 load_root (SbUpdater *u, GError **error)
@@ -178,12 +192,13 @@ load_root (SbUpdater *u, GError **error)
           if (g_error_matches (local_error, SB_ERROR, SB_ERROR_NOT_ON_SERVER))
             return TRUE;
           g_propagate_prefixed_error (error, g_steal_pointer (&local_error),
-                                      "Fetching root version %" G_GINT64_FORMAT ": ", next);
+                                      "Fetching root version %" G_GINT64_FORMAT " (" STEP_ROOT "): ",
+                                      next);
           return FALSE;
         }
       if (!sb_trusted_set_update_root (u->ts, data, error))
         {
-          g_prefix_error (error, "Root version %" G_GINT64_FORMAT ": ", next);
+          g_prefix_error (error, "Root version %" G_GINT64_FORMAT " (" STEP_ROOT "): ", next);
           return FALSE;
         }
       if (!persist (u, SB_ROLE_ROOT, data, error))
@@ -208,13 +223,13 @@ load_timestamp (SbUpdater *u, GError **error)
       download_metadata (u, SB_ROLE_TIMESTAMP, u->opts.timestamp_max_length, 0, error);
   if (data == NULL)
     {
-      g_prefix_error (error, "Fetching timestamp: ");
+      g_prefix_error (error, "Fetching timestamp (" STEP_TIMESTAMP "): ");
       return FALSE;
     }
   gboolean unchanged = FALSE;
   if (!sb_trusted_set_update_timestamp (u->ts, data, &unchanged, error))
     {
-      g_prefix_error (error, "Timestamp: ");
+      g_prefix_error (error, "Timestamp (" STEP_TIMESTAMP "): ");
       return FALSE;
     }
   if (unchanged)
@@ -253,12 +268,12 @@ load_snapshot (SbUpdater *u, GError **error)
   g_autoptr (GBytes) data = download_metadata (u, SB_ROLE_SNAPSHOT, max, version, error);
   if (data == NULL)
     {
-      g_prefix_error (error, "Fetching snapshot: ");
+      g_prefix_error (error, "Fetching snapshot (" STEP_SNAPSHOT "): ");
       return FALSE;
     }
   if (!sb_trusted_set_update_snapshot (u->ts, data, FALSE, error))
     {
-      g_prefix_error (error, "Snapshot: ");
+      g_prefix_error (error, "Snapshot (" STEP_SNAPSHOT "): ");
       return FALSE;
     }
   return persist (u, SB_ROLE_SNAPSHOT, data, error);
@@ -292,12 +307,12 @@ load_targets (SbUpdater *u, const char *role, const char *delegator, GError **er
   g_autoptr (GBytes) data = download_metadata (u, role, max, version, error);
   if (data == NULL)
     {
-      g_prefix_error (error, "Fetching %s: ", role);
+      g_prefix_error (error, "Fetching %s (%s): ", role, targets_step (role));
       return FALSE;
     }
   if (!sb_trusted_set_update_delegated_targets (u->ts, data, role, delegator, error))
     {
-      g_prefix_error (error, "Role %s: ", role);
+      g_prefix_error (error, "Role %s (%s): ", role, targets_step (role));
       return FALSE;
     }
   return persist (u, role, data, error);
@@ -319,12 +334,12 @@ load_targets_without_snapshot (SbUpdater *u, GError **error)
       download_metadata (u, SB_ROLE_TARGETS, u->opts.targets_max_length, 0, error);
   if (data == NULL)
     {
-      g_prefix_error (error, "Fetching targets: ");
+      g_prefix_error (error, "Fetching targets (" STEP_TARGETS "): ");
       return FALSE;
     }
   if (!sb_trusted_set_update_targets_without_snapshot (u->ts, data, error))
     {
-      g_prefix_error (error, "Targets: ");
+      g_prefix_error (error, "Targets (" STEP_TARGETS "): ");
       return FALSE;
     }
   return persist (u, SB_ROLE_TARGETS, data, error);
@@ -345,7 +360,8 @@ sb_updater_refresh (SbUpdater *u, GError **error)
                                    error);
   if (u->ts == NULL)
     {
-      g_prefix_error (error, "Trusted root %s/root.json: ", u->metadata_dir);
+      g_prefix_error (error, "Trusted root %s/root.json (the root of trust this ECU starts from): ",
+                      u->metadata_dir);
       return FALSE;
     }
   if (!load_root (u, error))

@@ -64,22 +64,59 @@ sb_uptane_fetcher_options (SbConfig *config, SbFetcherOptions *opts)
   opts->retry_base_ms = config->retry_delay_ms;
 }
 
+static gboolean
+check_urls (const SbConfig *config, GError **error)
+{
+  if (config->director_url == NULL || *config->director_url == '\0')
+    return sb_config_throw_unset (config, "uptane", "director-url", NULL, error);
+  if (config->image_url == NULL || *config->image_url == '\0')
+    return sb_config_throw_unset (config, "uptane", "image-url", NULL, error);
+  return TRUE;
+}
+
+gboolean
+sb_uptane_check_config (SbConfig *config, GError **error)
+{
+  g_return_val_if_fail (config != NULL, FALSE);
+  if (!check_urls (config, error))
+    return FALSE;
+
+  /* The shipped root is read only while nothing is trusted yet (open_stage). */
+  const char *repos[] = { SB_UPTANE_DIRECTOR, SB_UPTANE_IMAGE };
+  const char *keys[] = { "director-root", "image-root" };
+  const char *roots[] = { config->director_root, config->image_root };
+  for (guint i = 0; i < G_N_ELEMENTS (repos); i++)
+    {
+      g_autofree char *dir = sb_uptane_metadata_dir (config->state_dir, repos[i]);
+      g_autofree char *trusted = g_build_filename (dir, "root.json", NULL);
+      if (g_file_test (trusted, G_FILE_TEST_EXISTS))
+        continue;
+      if (roots[i] == NULL || *roots[i] == '\0')
+        return sb_config_throw_unset (config, "uptane", keys[i],
+                                      "nothing is trusted yet, so the first check needs the "
+                                      "initial trusted root",
+                                      error);
+      if (!g_file_test (roots[i], G_FILE_TEST_IS_REGULAR))
+        return sb_throw (error, SB_ERROR_CONFIG,
+                         "%s: [uptane] %s: the initial trusted root %s is not a readable file",
+                         config->path != NULL ? config->path : SB_CONFIG_DEFAULT_PATH, keys[i],
+                         roots[i]);
+    }
+
+  /* The fetcher checks the [tls] and [network] settings. */
+  SbFetcherOptions fopts;
+  sb_uptane_fetcher_options (config, &fopts);
+  g_autoptr (SbFetcher) fetcher = sb_fetcher_new (&fopts, error);
+  return fetcher != NULL;
+}
+
 SbUptane *
 sb_uptane_new (SbConfig *config, SbIdentity *identity, GError **error)
 {
   g_return_val_if_fail (config != NULL && identity != NULL, NULL);
 
-  const char *file = config->path != NULL ? config->path : "the configuration";
-  if (config->director_url == NULL || *config->director_url == '\0')
-    {
-      sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] director-url is not set", file);
-      return NULL;
-    }
-  if (config->image_url == NULL || *config->image_url == '\0')
-    {
-      sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] image-url is not set", file);
-      return NULL;
-    }
+  if (!check_urls (config, error))
+    return NULL;
 
   SbFetcherOptions fopts;
   sb_uptane_fetcher_options (config, &fopts);
@@ -186,7 +223,7 @@ open_stage (SbUptane *u, const char *repo, GError **error)
   const char *file = u->config->path != NULL ? u->config->path : "the configuration";
   if (root_path == NULL || *root_path == '\0')
     {
-      sb_throw (error, SB_ERROR_CONFIG, "%s: [uptane] %s is not set", file, key);
+      (void) sb_config_throw_unset (u->config, "uptane", key, NULL, error);
       return NULL;
     }
   g_autoptr (GError) local_error = NULL;

@@ -75,6 +75,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbUptaneUpdate, sb_uptane_update_free)
 
 typedef struct _SbUptane SbUptane;
 
+/* What a check needs of @config, tested before anything is written (no ECU key, no state
+ * directory): [uptane] director-url and image-url set; for a repository with nothing trusted
+ * yet, its shipped root (director-root, image-root) set and a regular file; and [tls] and
+ * [network] settings the fetcher takes. Reads the state directory only to see whether a root is
+ * trusted. SB_ERROR_CONFIG naming the section, the key and the file (sb_config_throw_unset), or
+ * the fetcher's SB_ERROR_CONFIG. */
+gboolean sb_uptane_check_config (SbConfig *config, GError **error) G_GNUC_WARN_UNUSED_RESULT;
+
 /* A primary's verification context: @config and @identity are referenced (the config must
  * outlive the context), one SbFetcher is made from the config and kept across checks, so a
  * daemon reuses its connections. [uptane] director-url and image-url must be set
