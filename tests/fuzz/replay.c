@@ -20,7 +20,7 @@ int
 main (int argc, char **argv)
 {
   /* GLib reads G_SLICE when it starts, before main: without always-malloc its slices hide
-   * leaks from LeakSanitizer in a sanitizer build. The test environment sets it (Makefile-tests.am);
+   * leaks from LeakSanitizer in a sanitizer build. tests/tap-test sets it for the replays;
    * re-executing here instead would fail where the binary runs under an emulator (qemu-i386). */
   const char *slice = getenv ("G_SLICE");
   if (slice == NULL || strcmp (slice, "always-malloc") != 0)
