@@ -23,17 +23,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SbFdiskTable, fdisk_unref_table)
 #define CMDLINE_MAX (64 * 1024)
 #define MOUNTINFO_MAX (4 * 1024 * 1024)
 
+/* The words of @cmdline_file as the kernel splits parameters (a NUL ends the text). */
+static GStrv
+read_cmdline_words (const char *cmdline_file, GError **error)
+{
+  g_autoptr (GBytes) bytes = sb_read_file (cmdline_file, CMDLINE_MAX, error);
+  if (bytes == NULL)
+    return NULL;
+  gsize len = 0;
+  const char *data = g_bytes_get_data (bytes, &len);
+  g_autofree char *text = g_strndup (data != NULL ? data : "", len);
+  return g_strsplit_set (text, " \t\n", -1);
+}
+
 gboolean
 sb_slots_read_cmdline (const char *cmdline_file, SbSlotId *out_booted, gboolean *out_emergency,
                        GError **error)
 {
-  g_autoptr (GBytes) bytes = sb_read_file (cmdline_file, CMDLINE_MAX, error);
-  if (bytes == NULL)
+  g_auto (GStrv) args = read_cmdline_words (cmdline_file, error);
+  if (args == NULL)
     return FALSE;
-  gsize len = 0;
-  const char *data = g_bytes_get_data (bytes, &len);
-  g_autofree char *text = g_strndup (data != NULL ? data : "", len);
-  g_auto (GStrv) args = g_strsplit_set (text, " \t\n", -1);
   const char *slot = NULL;
   gboolean emergency = FALSE;
   for (char **a = args; *a != NULL; a++)
@@ -58,13 +67,9 @@ sb_slots_read_cmdline (const char *cmdline_file, SbSlotId *out_booted, gboolean 
 gboolean
 sb_slots_read_cmdline_max_tries (const char *cmdline_file, guint *out_max_tries, GError **error)
 {
-  g_autoptr (GBytes) bytes = sb_read_file (cmdline_file, CMDLINE_MAX, error);
-  if (bytes == NULL)
+  g_auto (GStrv) args = read_cmdline_words (cmdline_file, error);
+  if (args == NULL)
     return FALSE;
-  gsize len = 0;
-  const char *data = g_bytes_get_data (bytes, &len);
-  g_autofree char *text = g_strndup (data != NULL ? data : "", len);
-  g_auto (GStrv) args = g_strsplit_set (text, " \t\n", -1);
   *out_max_tries = 0;
   for (char **a = args; *a != NULL; a++)
     if (g_str_has_prefix (*a, "switchback.max-tries="))
